@@ -5,14 +5,11 @@
  */
 import { type FileHandle, mkdir, open, readdir, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { z } from 'zod';
-import type { fileSinkSchema } from '../../../config/schema.js';
 import { bytes } from '../../../config/units.js';
 import { toEnvelope } from '../../../contracts/record.js';
 import { SinkError } from '../../../errors.js';
 import type { Sink, SinkFactory } from '../../sink.js';
-
-export type FileSinkConfig = z.output<typeof fileSinkSchema>;
+import type { FileSinkConfig } from './config.js';
 
 const FILE_RE = /^(.+)-(\d{13})-(\d{6})\.ndjson$/;
 

@@ -1,0 +1,6 @@
+/** The config schema of every sink type; `type:` selects one. Add a sink here and in index.ts. */
+import { z } from 'zod';
+import { fileSinkSchema } from './file/config.js';
+
+export const sinkSchema = z.discriminatedUnion('type', [fileSinkSchema]);
+export type SinkConfig = z.output<typeof sinkSchema>;
