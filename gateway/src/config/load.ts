@@ -69,7 +69,9 @@ export function formatIssue(issue: z.core.$ZodIssue): string {
     case 'invalid_union':
       if ('discriminator' in issue && issue.discriminator) {
         const options = 'options' in issue ? (issue.options as unknown[]) : [];
-        return `${where}: unknown value ${describeInput(issue.input)}, expected one of ${options.map((o) => JSON.stringify(o)).join(', ')}`;
+        const input = issue.input as Record<string, unknown> | undefined;
+        const value = input && typeof input === 'object' ? input[String(issue.discriminator)] : issue.input;
+        return `${where}: unknown value ${describeInput(value)}, expected one of ${options.map((o) => JSON.stringify(o)).join(', ')}`;
       }
       return `${where}: ${issue.message}`;
     case 'invalid_value':
