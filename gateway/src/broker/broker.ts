@@ -104,11 +104,17 @@ export class Broker {
     const guard = new PacketGuard(this.opts.maxPacketSize);
     const parser = client._parser;
     const parse = parser.parse.bind(parser);
+    let refused = false;
     parser.parse = (buf: Buffer) => {
+      if (refused) return 0;
       const problem = guard.check(buf);
       if (problem === null) return parse(buf);
-      this.metrics.errors.inc({ stage: 'broker', code: 'PACKET_TOO_LARGE' });
-      this.log.warn({ remote: socket.remoteAddress, problem }, 'closing connection: bad packet');
+      refused = true;
+      this.metrics.errors.inc({ stage: 'broker', code: problem.code });
+      this.log.warn(
+        { remote: socket.remoteAddress, problem: problem.message },
+        'closing connection: bad packet',
+      );
       socket.destroy();
       return 0;
     };

@@ -13,7 +13,7 @@ export class PacketGuard {
   constructor(private readonly maxPacketSize: number) {}
 
   /** Returns null when the chunk is acceptable, or why the connection must close. */
-  check(chunk: Buffer): string | null {
+  check(chunk: Buffer): { code: 'PACKET_TOO_LARGE' | 'MALFORMED_PACKET'; message: string } | null {
     let i = 0;
     while (i < chunk.length) {
       if (this.state === 'type') {
@@ -28,10 +28,14 @@ export class PacketGuard {
         this.multiplier *= 128;
         this.lengthBytes++;
         if (this.remaining > this.maxPacketSize) {
-          return `packet of ${this.remaining} bytes is over the limit of ${this.maxPacketSize} (mqtt.maxPacketSize)`;
+          return {
+            code: 'PACKET_TOO_LARGE',
+            message: `packet of ${this.remaining} bytes is over the limit of ${this.maxPacketSize} (mqtt.maxPacketSize)`,
+          };
         }
         if ((b & 0x80) === 0) this.state = this.remaining === 0 ? 'type' : 'body';
-        else if (this.lengthBytes === 4) return 'malformed remaining length';
+        else if (this.lengthBytes === 4)
+          return { code: 'MALFORMED_PACKET', message: 'malformed remaining length' };
       } else {
         const take = Math.min(this.remaining, chunk.length - i);
         i += take;

@@ -3,7 +3,7 @@
  * (not prom-client's global one, so two gateways in one test process stay apart).
  * The status page, /api/status and /metrics all read these same objects.
  */
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 export type DropReason =
   | 'dropped_full'
@@ -17,6 +17,8 @@ export type DropReason =
 export function createMetrics() {
   const registry = new Registry();
   const reg = [registry];
+  // process_* (RSS, CPU) and nodejs_* (event-loop delay, heap) for the status page and /metrics
+  collectDefaultMetrics({ register: registry });
   return {
     registry,
     publishReceived: new Counter({
