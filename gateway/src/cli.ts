@@ -6,12 +6,14 @@
 import { VERSION } from './app.js';
 import { checkConfigCommand } from './commands/check-config.js';
 import type { Command } from './commands/command.js';
+import { configReferenceCommand } from './commands/config-reference.js';
 import { startCommand } from './commands/start.js';
 import { errorMessage } from './errors.js';
 
 const commands: Record<string, Command> = {
   start: startCommand,
   'check-config': checkConfigCommand,
+  'config-reference': configReferenceCommand,
 };
 
 function help(): string {
