@@ -42,6 +42,8 @@ export class Forwarder {
   private wake: (() => void) | null = null;
   private cursor = 0;
   private paused = false;
+  /** the upstream asked us to wait this long (HTTP Retry-After) */
+  private retryAfterMs = 0;
   private readonly sent: Array<{ at: number; n: number }> = [];
   readonly health: SinkHealth = {
     state: 'starting',
@@ -138,7 +140,11 @@ export class Forwarder {
       }
       const ok = await this.deliver(batch);
       if (!ok && !signal.aborted) {
-        const delay = backoffDelay(this.opts.retry, this.health.consecutiveFailures);
+        // honour an upstream's Retry-After, but never wait more than 15 minutes on its word
+        const delay = Math.max(
+          backoffDelay(this.opts.retry, this.health.consecutiveFailures),
+          Math.min(this.retryAfterMs, 900_000),
+        );
         await sleep(delay, signal);
       }
     }
@@ -202,6 +208,7 @@ export class Forwarder {
         this.log.error({ sink: this.name, records: batch.length, reason }, 'batch dead-lettered');
         return true;
       }
+      this.retryAfterMs = err instanceof SinkError ? (err.retryAfterMs ?? 0) : 0;
       this.fail(err);
       this.log.warn(
         { sink: this.name, err: errorMessage(err), attempt: this.health.consecutiveFailures },

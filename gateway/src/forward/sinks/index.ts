@@ -2,6 +2,8 @@
 import type { SinkConfig } from '../../config/schema.js';
 import type { Sink, SinkDeps } from '../sink.js';
 import { createFileSink } from './file/sink.js';
+import { createHttpSink } from './http/sink.js';
+import { createMqttSink } from './mqtt/sink.js';
 
 type Factories = {
   [T in SinkConfig['type']]: (name: string, config: Extract<SinkConfig, { type: T }>, deps: SinkDeps) => Sink;
@@ -9,6 +11,8 @@ type Factories = {
 
 const factories: Factories = {
   file: createFileSink,
+  mqtt: createMqttSink,
+  http: createHttpSink,
 };
 
 export function createSink(name: string, config: SinkConfig, deps: SinkDeps): Sink {
