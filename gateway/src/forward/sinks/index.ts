@@ -3,6 +3,7 @@ import type { SinkConfig } from '../../config/schema.js';
 import type { Sink, SinkDeps } from '../sink.js';
 import { createFileSink } from './file/sink.js';
 import { createHttpSink } from './http/sink.js';
+import { createKafkaSink } from './kafka/sink.js';
 import { createMqttSink } from './mqtt/sink.js';
 
 type Factories = {
@@ -11,6 +12,7 @@ type Factories = {
 
 const factories: Factories = {
   file: createFileSink,
+  kafka: createKafkaSink,
   mqtt: createMqttSink,
   http: createHttpSink,
 };
