@@ -23,6 +23,12 @@ export interface GatewayProcess {
   stop(): Promise<number | null>;
 }
 
+/** Every gateway a test started and did not stop: killed when the test process exits, so none leaks. */
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const p of live) p.kill('SIGKILL');
+});
+
 export function tempDir(prefix = 'tidegate-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
@@ -46,7 +52,13 @@ export async function startGateway(
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: string[] = [];
-  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  live.add(proc);
+  const exited = new Promise<number | null>((resolve) =>
+    proc.once('exit', (code) => {
+      live.delete(proc);
+      resolve(code);
+    }),
+  );
   const started = await new Promise<{ mqttPort: number; statusPort: number }>((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new Error(`gateway did not start in time:\n${logs.slice(-20).join('\n')}`)),
