@@ -41,6 +41,7 @@ export class Forwarder {
   private loop: Promise<void> | null = null;
   private wake: (() => void) | null = null;
   private cursor = 0;
+  private removing: Promise<unknown> = Promise.resolve();
   private paused = false;
   /** the upstream asked us to wait this long (HTTP Retry-After) */
   private retryAfterMs = 0;
@@ -176,11 +177,15 @@ export class Forwarder {
         }),
       ]);
       const dead = result?.deadLetters ?? [];
-      await this.queue.remove({
-        sink: this.name,
-        uptoSeq: last.seq,
-        deadLetters: dead.map((d) => ({ ...d, stage: 'sink' })),
-      });
+      // The removal commits in the writer thread while the next batch is already on its way
+      // upstream: a crash in between only means that batch is sent again (at-least-once).
+      this.removing = this.queue
+        .remove({
+          sink: this.name,
+          uptoSeq: last.seq,
+          deadLetters: dead.map((d) => ({ ...d, stage: 'sink' })),
+        })
+        .catch((err) => this.log.error({ sink: this.name, err: errorMessage(err) }, 'queue remove failed'));
       this.cursor = last.seq;
       const delivered = batch.length - dead.length;
       this.metrics.sent.inc({ sink: this.name }, delivered);
@@ -240,6 +245,7 @@ export class Forwarder {
     const loop = this.loop;
     this.loop = null;
     if (loop) await loop;
+    await this.removing;
     this.health.state = 'stopped';
     await this.sink
       .stop()
