@@ -3,6 +3,7 @@ import { Gateway } from '../app.js';
 import { ConfigError, loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { errorMessage, TidegateError } from '../errors.js';
+import { SystemdNotifier } from '../observe/sd-notify.js';
 import type { Command } from './command.js';
 
 function withOverrides(config: Config, v: Record<string, string | boolean | undefined>): Config {
@@ -39,11 +40,14 @@ async function start(argv: string[]): Promise<number> {
       process.exit(1);
     },
   });
+  // null unless started by systemd (Type=notify): READY, watchdog pings, STOPPING
+  const notifier = SystemdNotifier.fromEnv(process.env, gateway.log);
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
     stopping = true;
     gateway.log.info({ signal }, 'shutting down');
+    void notifier?.stopping();
     const force = setTimeout(() => {
       gateway.log.error('shutdown took longer than 10 s; exiting');
       process.exit(1);
@@ -69,6 +73,10 @@ async function start(argv: string[]): Promise<number> {
     process.stderr.write(`tidegate: failed to start: ${errorMessage(e)}\n`);
     return 1;
   }
+  void notifier?.ready(
+    `MQTT on port ${gateway.broker.port}, status on port ${gateway.status?.port ?? 'off'}`,
+  );
+  notifier?.startWatchdog(() => gateway.ready().ready);
   return -1; // keep running
 }
 
