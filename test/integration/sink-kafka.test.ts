@@ -149,6 +149,35 @@ describe('Kafka sink', () => {
     expect(await consumeAll(kafka.bootstrap, ['sasl-good'], 10)).toHaveLength(10);
   });
 
+  it.each(['SCRAM-SHA-256', 'SCRAM-SHA-512'] as const)(
+    'delivers over TLS with SASL %s (SASL_SSL)',
+    async (mechanism) => {
+      const topic = `tls-${mechanism.toLowerCase()}`;
+      const gw = await startInProcess({
+        sinks: {
+          k: {
+            type: 'kafka',
+            brokers: [kafka.tlsBootstrap],
+            tls: { ca: kafka.tlsCaFile },
+            sasl: { mechanism, username: kafka.saslUser, password: kafka.saslPassword },
+            topic,
+            autocreateTopics: true,
+            ...fast,
+          },
+        },
+        routes: { all: { from: '#', to: 'k' } },
+      });
+      cleanup.push(() => gw.stop());
+      await publish(gw, 'tls1', 10);
+      await drained(gw);
+      const got = await consumeAll(kafka.bootstrap, [topic], 10);
+      expect(got.map((m) => (JSON.parse(m.value.toString()) as { i: number }).i)).toEqual([
+        ...Array(10).keys(),
+      ]);
+      expect((await gw.snapshot()).sinks[0]!.details).toMatchObject({ tls: true, sasl: mechanism });
+    },
+  );
+
   it('names a missing topic on the sink status, then drains by itself once the topic exists', async () => {
     const gw = await startInProcess({
       sinks: { k: { type: 'kafka', brokers: [kafka.bootstrap], topic: 'not-yet-there', ...fast } },

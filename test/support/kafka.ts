@@ -6,7 +6,7 @@
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { appendFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -19,6 +19,10 @@ export interface KafkaBroker {
   bootstrap: string;
   /** SASL_PLAINTEXT listener with mechanism PLAIN, `127.0.0.1:port`. */
   saslBootstrap: string;
+  /** SASL_SSL listener (TLS with a self-signed certificate; PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512), `127.0.0.1:port`. */
+  tlsBootstrap: string;
+  /** PEM file of the certificate a client must trust for tlsBootstrap. */
+  tlsCaFile: string;
   saslUser: string;
   saslPassword: string;
   /** Folder with server.properties, log4j2.properties, broker.log and the log dirs (data/). */
@@ -107,7 +111,7 @@ async function freePorts(count: number): Promise<number[]> {
   }
 }
 
-function serverProperties(dir: string, plain: number, sasl: number, controller: number): string {
+function serverProperties(dir: string, plain: number, sasl: number, controller: number, ssl: number): string {
   const jaas =
     'org.apache.kafka.common.security.plain.PlainLoginModule required ' +
     `username="${KAFKA_SASL_USER}" password="${KAFKA_SASL_PASSWORD}" user_${KAFKA_SASL_USER}="${KAFKA_SASL_PASSWORD}";`;
@@ -116,12 +120,19 @@ function serverProperties(dir: string, plain: number, sasl: number, controller: 
     'node.id=1',
     `controller.quorum.voters=1@127.0.0.1:${controller}`,
     'controller.listener.names=CONTROLLER',
-    `listeners=PLAINTEXT://127.0.0.1:${plain},SASL_PLAINTEXT://127.0.0.1:${sasl},CONTROLLER://127.0.0.1:${controller}`,
-    `advertised.listeners=PLAINTEXT://127.0.0.1:${plain},SASL_PLAINTEXT://127.0.0.1:${sasl}`,
+    `listeners=PLAINTEXT://127.0.0.1:${plain},SASL_PLAINTEXT://127.0.0.1:${sasl},SASL_SSL://127.0.0.1:${ssl},CONTROLLER://127.0.0.1:${controller}`,
+    `advertised.listeners=PLAINTEXT://127.0.0.1:${plain},SASL_PLAINTEXT://127.0.0.1:${sasl},SASL_SSL://127.0.0.1:${ssl}`,
     'inter.broker.listener.name=PLAINTEXT',
-    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT',
+    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL,CONTROLLER:PLAINTEXT',
     'sasl.enabled.mechanisms=PLAIN',
+    'listener.name.sasl_ssl.sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512',
     `listener.name.sasl_plaintext.plain.sasl.jaas.config=${jaas}`,
+    `listener.name.sasl_ssl.plain.sasl.jaas.config=${jaas}`,
+    // SCRAM credentials are written into the metadata log by `format --add-scram` (see prepare())
+    'listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;',
+    'listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;',
+    'listener.name.sasl_ssl.ssl.keystore.type=PEM',
+    `listener.name.sasl_ssl.ssl.keystore.location=${join(dir, 'tls', 'server-keystore.pem')}`,
     `log.dirs=${join(dir, 'data')}`,
     'num.partitions=1',
     'auto.create.topics.enable=true',
@@ -166,7 +177,7 @@ class Broker {
   readonly #lib: string;
   readonly #dir: string;
   readonly #ownsDir: boolean;
-  readonly #ports: { plain: number; sasl: number; controller: number };
+  readonly #ports: { plain: number; sasl: number; controller: number; ssl: number };
   readonly #tail: string[] = [];
   #child: ChildProcess | undefined;
   #exited: Promise<Exited> | undefined;
@@ -176,7 +187,7 @@ class Broker {
     lib: string,
     dir: string,
     ownsDir: boolean,
-    ports: { plain: number; sasl: number; controller: number },
+    ports: { plain: number; sasl: number; controller: number; ssl: number },
   ) {
     this.#lib = lib;
     this.#dir = dir;
@@ -188,7 +199,7 @@ class Broker {
     return this.#dir;
   }
 
-  get ports(): { plain: number; sasl: number; controller: number } {
+  get ports(): { plain: number; sasl: number; controller: number; ssl: number } {
     return this.#ports;
   }
 
@@ -212,10 +223,11 @@ class Broker {
   }
 
   async prepare(): Promise<void> {
-    const { plain, sasl, controller } = this.#ports;
+    const { plain, sasl, controller, ssl } = this.#ports;
     await mkdir(join(this.#dir, 'logs'), { recursive: true });
+    await makeCertificate(join(this.#dir, 'tls'));
     const props = join(this.#dir, 'server.properties');
-    await writeFile(props, serverProperties(this.#dir, plain, sasl, controller));
+    await writeFile(props, serverProperties(this.#dir, plain, sasl, controller, ssl));
     await writeFile(join(this.#dir, 'log4j2.properties'), LOG4J2_PROPERTIES);
     if (existsSync(join(this.#dir, 'data', 'meta.properties'))) return;
     const args = [
@@ -224,6 +236,10 @@ class Broker {
       'format',
       `--cluster-id=${CLUSTER_ID}`,
       '--ignore-formatted',
+      '--add-scram',
+      `SCRAM-SHA-256=[name=${KAFKA_SASL_USER},password=${KAFKA_SASL_PASSWORD}]`,
+      '--add-scram',
+      `SCRAM-SHA-512=[name=${KAFKA_SASL_USER},password=${KAFKA_SASL_PASSWORD}]`,
       '-c',
       props,
     ];
@@ -357,16 +373,56 @@ class Broker {
   }
 }
 
+/**
+ * A self-signed certificate for 127.0.0.1 (openssl), and the PEM keystore Kafka reads:
+ * the unencrypted PKCS#8 key followed by the certificate (KIP-651).
+ */
+async function makeCertificate(dir: string): Promise<void> {
+  if (existsSync(join(dir, 'server-keystore.pem'))) return;
+  await mkdir(dir, { recursive: true });
+  const key = join(dir, 'server.key');
+  const cert = join(dir, 'server.pem');
+  const child = spawn(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '7',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  const err: string[] = [];
+  child.stderr.on('data', (b: Buffer) => err.push(b.toString()));
+  const code = await new Promise<number | null>((r) => child.once('exit', r));
+  if (code !== 0) throw new Error(`kafka harness: openssl failed: ${err.join('')}`);
+  await writeFile(
+    join(dir, 'server-keystore.pem'),
+    `${await readFile(key, 'utf8')}${await readFile(cert, 'utf8')}`,
+  );
+}
+
 /** Starts a fresh single-node broker on free ports; resolves once it serves requests. */
 export async function startKafka(opts: StartKafkaOptions = {}): Promise<KafkaBroker> {
   const lib = kafkaLibDir();
   const ownsDir = opts.dataDir === undefined;
   const dir = opts.dataDir ? resolve(opts.dataDir) : await mkdtemp(join(tmpdir(), 'tidegate-kafka-'));
-  const [plain, sasl, controller] = await freePorts(3);
-  if (plain === undefined || sasl === undefined || controller === undefined) {
+  const [plain, sasl, controller, ssl] = await freePorts(4);
+  if (plain === undefined || sasl === undefined || controller === undefined || ssl === undefined) {
     throw new Error('kafka harness: could not pick ports');
   }
-  const broker = new Broker(lib, dir, ownsDir, { plain, sasl, controller });
+  const broker = new Broker(lib, dir, ownsDir, { plain, sasl, controller, ssl });
   try {
     await broker.prepare();
     await broker.start();
@@ -377,6 +433,8 @@ export async function startKafka(opts: StartKafkaOptions = {}): Promise<KafkaBro
   return {
     bootstrap: `127.0.0.1:${plain}`,
     saslBootstrap: `127.0.0.1:${sasl}`,
+    tlsBootstrap: `127.0.0.1:${ssl}`,
+    tlsCaFile: join(dir, 'tls', 'server.pem'),
     saslUser: KAFKA_SASL_USER,
     saslPassword: KAFKA_SASL_PASSWORD,
     dataDir: dir,
