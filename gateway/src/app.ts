@@ -8,6 +8,7 @@ import { statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { Broker } from './broker/broker.js';
+import { brokerOptions } from './broker/config.js';
 import type { Config } from './config/schema.js';
 import { bytes, ms } from './config/units.js';
 import { errorMessage } from './errors.js';
@@ -80,11 +81,7 @@ export class Gateway implements StatusSource {
     });
     this.broker = new Broker(
       {
-        host: config.mqtt.host,
-        port: config.mqtt.port,
-        maxPacketSize: bytes(config.mqtt.maxPacketSize),
-        maxClients: config.mqtt.maxClients,
-        heartbeatInterval: ms(config.mqtt.heartbeatInterval),
+        ...brokerOptions(config.mqtt, this.queue.file),
         accept: (msg) => {
           if (!this.ingest) return Promise.resolve({ accepted: false, reason: 'not_ready' });
           return this.ingest.accept(msg);
@@ -159,7 +156,12 @@ export class Gateway implements StatusSource {
       this.gaugeTimer.unref();
       this.state = 'running';
       this.log.info(
-        { version: VERSION, mqttPort: this.broker.port, statusPort: this.status?.port },
+        {
+          version: VERSION,
+          mqttPort: this.broker.port,
+          mqttPorts: this.broker.ports,
+          statusPort: this.status?.port,
+        },
         'tidegate started',
       );
     } catch (err) {

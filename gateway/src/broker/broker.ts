@@ -3,37 +3,36 @@
  * aedes writes PUBACK before it persists or forwards (lib/handlers/publish.js:
  * `write(client, new PubAck(packet))` then `broker.publish`), and PUBREC after
  * `broker.publish`; both come after `authorizePublish`. So the durable append
- * happens in authorizePublish: no acknowledgement leaves before the commit.
+ * happens in authorizePublish, after admission (identity, ACL, limits): no
+ * acknowledgement leaves before the commit, and a refused PUBLISH never reaches
+ * a queue.
  */
-import { createServer, type Server, type Socket } from 'node:net';
 import { Aedes, type AedesOptions, type Client, type PublishPacket } from 'aedes';
-import { TidegateError } from '../errors.js';
 import type { IngestMessage } from '../ingest/route.js';
 import type { Logger } from '../observe/log.js';
 import type { Metrics } from '../observe/metrics.js';
+import { Admission } from './admission.js';
+import type { MqttConfig } from './config.js';
+import type { Limits } from './limits.js';
+import { type Connection, Listeners, type Transport } from './listeners.js';
 import { PacketGuard } from './packet-guard.js';
+import { SqlitePersistence } from './persistence.js';
+
+export { PortInUseError } from './listeners.js';
 
 export interface BrokerOptions {
-  host: string;
-  port: number;
+  mqtt: MqttConfig;
+  /** resolved sizes and durations of the mqtt config */
   maxPacketSize: number;
-  maxClients: number;
-  heartbeatInterval: number;
+  heartbeatIntervalMs: number;
+  connectTimeoutMs: number;
+  limits: Limits;
+  /** the SQLite file of the queue: sessions and retained messages go to its mqtt_* tables */
+  dataFile: string;
   /** decides whether a PUBLISH may be acknowledged; resolves after it is durable */
   accept: (msg: IngestMessage) => Promise<{ accepted: true } | { accepted: false; reason: string }>;
-  /** seam for identity, ACL and persistence (issue "A broker you can put on a network") */
+  /** seam for tests and experiments; our hooks (auth, ACL, durable ingest) always win */
   aedes?: Partial<AedesOptions>;
-}
-
-export class PortInUseError extends TidegateError {
-  constructor(host: string, port: number, setting: string) {
-    super(
-      `port ${port} on ${host} is already in use (another MQTT broker such as Mosquitto?): change ${setting} in the config file`,
-      'PORT_IN_USE',
-      'broker',
-      false,
-    );
-  }
 }
 
 interface ParserHolder {
@@ -42,35 +41,68 @@ interface ParserHolder {
 
 export class Broker {
   aedes: Aedes | null = null;
-  private server: Server | null = null;
-  private readonly sockets = new Set<Socket>();
+  private listeners: Listeners | null = null;
+  private persistence: SqlitePersistence | null = null;
+  private readonly admission: Admission;
+  private readonly connections = new Set<Connection>();
+  private readonly onHangup = () => this.reload();
 
   constructor(
     private readonly opts: BrokerOptions,
     private readonly metrics: Metrics,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.admission = new Admission(opts.mqtt, opts.limits, metrics, log);
+  }
 
+  /** Port of the plain TCP listener (0 when it is off); see ports for the others. */
   get port(): number {
-    const addr = this.server?.address();
-    return addr && typeof addr === 'object' ? addr.port : 0;
+    return this.listeners?.ports.tcp ?? 0;
+  }
+
+  get ports(): Partial<Record<Transport, number>> {
+    return this.listeners?.ports ?? {};
   }
 
   get listening(): boolean {
-    return this.server?.listening ?? false;
+    return this.listeners?.listening ?? false;
   }
 
   async start(): Promise<void> {
     if (this.aedes) return;
+    this.admission.load();
+    const a = this.admission;
+    const persistence = new SqlitePersistence({
+      file: this.opts.dataFile,
+      maxQueuedPerClient: this.opts.mqtt.sessions.maxQueuedPerClient,
+      onDropped: (client, n) => {
+        this.metrics.sessionDropped.inc(n);
+        this.log.warn({ client, dropped: n }, 'offline session queue full: dropped the oldest messages');
+      },
+      allowSubscription: (client, topic) => a.subscriptionAllowed(client, topic),
+    });
+    this.persistence = persistence;
     const aedes = await Aedes.createBroker({
-      heartbeatInterval: this.opts.heartbeatInterval,
+      heartbeatInterval: this.opts.heartbeatIntervalMs,
+      connectTimeout: this.opts.connectTimeoutMs,
       maxClientsIdLength: 128,
+      maxTopicLevels: this.opts.limits.maxTopicLevels,
+      maxInflightInbound: this.opts.mqtt.limits.maxInflight,
+      persistence,
       ...this.opts.aedes,
+      preConnect: (client, packet, cb) => a.preConnect(client, packet, cb),
+      authenticate: (client, user, password, cb) => a.authenticate(client, user, password, cb),
+      authorizeSubscribe: (client, sub, cb) => a.authorizeSubscribe(client, sub, cb),
+      authorizeForward: (client, packet) => a.authorizeForward(client, packet),
       authorizePublish: (client, packet, cb) => this.authorizePublish(client, packet, cb),
     });
     this.aedes = aedes;
     aedes.on('client', () => this.metrics.clients.inc());
-    aedes.on('clientDisconnect', () => this.metrics.clients.dec());
+    aedes.on('clientDisconnect', (client) => {
+      this.metrics.clients.dec();
+      a.closed(client);
+    });
+    aedes.on('unsubscribe', (topics, client) => a.unsubscribed(client, topics));
     aedes.on('clientError', (client, err) => {
       this.metrics.errors.inc({ stage: 'broker', code: 'CLIENT_ERROR' });
       this.log.debug({ client: client?.id, err: err.message }, 'client error');
@@ -80,27 +112,73 @@ export class Broker {
       this.log.debug({ err: err.message }, 'connection error');
     });
 
-    const server = createServer({ noDelay: true }, (socket) => this.onConnection(socket));
-    server.maxConnections = this.opts.maxClients;
-    this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (err: NodeJS.ErrnoException) => {
-        reject(
-          err.code === 'EADDRINUSE' ? new PortInUseError(this.opts.host, this.opts.port, 'mqtt.port') : err,
-        );
-      });
-      server.listen(this.opts.port, this.opts.host, () => resolve());
-    });
-    server.on('error', (err) => this.log.error({ err: err.message }, 'mqtt listener error'));
-    this.log.info({ host: this.opts.host, port: this.port }, 'mqtt listening');
+    const listeners = new Listeners(
+      this.opts.mqtt,
+      (c) => this.onConnection(c),
+      (err, transport) => {
+        // failed handshakes: no certificate when one is required, unknown CA, revoked, plain text on TLS
+        a.refuseConnection('tls_handshake', { transport, detail: err.message });
+      },
+    );
+    this.listeners = listeners;
+    await listeners.start();
+    if (this.opts.mqtt.tls || this.opts.mqtt.auth.passwordFile || this.opts.mqtt.acl.file) {
+      process.on('SIGHUP', this.onHangup);
+    }
+    this.log.info({ host: this.opts.mqtt.host, ports: listeners.ports }, 'mqtt listening');
+    const d = a.describe();
+    if (d.anonymous) {
+      this.log.warn(
+        d,
+        'ANONYMOUS ACCESS: any client may connect without credentials' +
+          (typeof d.aclRules === 'number'
+            ? ', within the ACL'
+            : ' and publish and subscribe to every topic') +
+          ' (set mqtt.auth.passwordFile or mqtt.tls.clientCertificates to require identities)',
+      );
+    } else this.log.info(d, 'mqtt identities required');
   }
 
-  private onConnection(socket: Socket): void {
-    // Nagle plus delayed ACK adds ~40 ms to PUBACK round trips; noDelay on the server sets it per socket.
+  /** SIGHUP: re-read certificates, the password file and the ACL; on an error keep the old ones. */
+  reload(): void {
+    try {
+      this.admission.load();
+      this.listeners?.reload();
+      this.log.info(this.admission.describe(), 'reloaded TLS material, credentials and ACL');
+    } catch (err) {
+      this.metrics.errors.inc({ stage: 'broker', code: 'RELOAD_FAILED' });
+      this.log.error({ err: (err as Error).message }, 'reload failed; keeping the previous settings');
+    }
+  }
+
+  private onConnection(conn: Connection): void {
+    const { socket, stream } = conn;
+    if (conn.certRejected) {
+      this.admission.refuseConnection('bad_certificate', { remote: conn.remote, detail: conn.certRejected });
+      stream.destroy();
+      return;
+    }
+    if (this.connections.size >= this.opts.mqtt.maxClients || !this.aedes) {
+      this.admission.refuseConnection('max_connections', {
+        remote: conn.remote,
+        limit: this.opts.mqtt.maxClients,
+      });
+      stream.destroy();
+      socket.destroy();
+      return;
+    }
+    // Nagle plus delayed ACK adds ~40 ms to PUBACK round trips
     socket.setNoDelay(true);
-    this.sockets.add(socket);
-    socket.once('close', () => this.sockets.delete(socket));
-    const client = this.aedes!.handle(socket) as unknown as ParserHolder;
+    this.connections.add(conn);
+    stream.once('close', () => this.connections.delete(conn));
+    socket.once('close', () => this.connections.delete(conn));
+    const client = this.aedes.handle(stream, undefined as never) as Client;
+    this.admission.attach(client, conn);
+    this.guard(client as unknown as ParserHolder, conn);
+  }
+
+  /** Reads fixed headers before aedes buffers a packet, so an oversize one costs 5 bytes, not 10 MB. */
+  private guard(client: ParserHolder, conn: Connection): void {
     const guard = new PacketGuard(this.opts.maxPacketSize);
     const parser = client._parser;
     const parse = parser.parse.bind(parser);
@@ -111,11 +189,9 @@ export class Broker {
       if (problem === null) return parse(buf);
       refused = true;
       this.metrics.errors.inc({ stage: 'broker', code: problem.code });
-      this.log.warn(
-        { remote: socket.remoteAddress, problem: problem.message },
-        'closing connection: bad packet',
-      );
-      socket.destroy();
+      this.log.warn({ remote: conn.remote, problem: problem.message }, 'closing connection: bad packet');
+      conn.stream.destroy();
+      conn.socket.destroy();
       return 0;
     };
   }
@@ -130,6 +206,14 @@ export class Broker {
       cb(client ? new Error('publishing to $ topics is not allowed') : null);
       return;
     }
+    if (client) {
+      const verdict = this.admission.checkPublish(client, packet);
+      // [MQTT-3.3.5-2]: no way to tell a 3.1.1 client; aedes closes the connection
+      if (!verdict.ok) {
+        cb(new Error(`publish refused: ${verdict.detail}`));
+        return;
+      }
+    }
     const qos = packet.qos;
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
     const msg: IngestMessage = {
@@ -137,7 +221,8 @@ export class Broker {
       payload,
       qos,
       retain: packet.retain,
-      clientId: client?.id ?? '',
+      // a will left by a previous run is published with client null; it names its client
+      clientId: client?.id ?? String((packet as { clientId?: string }).clientId ?? ''),
       receivedAt: Date.now(),
     };
     const done = this.opts.accept(msg).then(
@@ -152,15 +237,21 @@ export class Broker {
     done.then((err) => cb(err));
   }
 
-  /** Stop accepting, close client connections, close aedes. Safe to call twice. */
+  /** Stop accepting, close client connections, close aedes and the session store. Safe to call twice. */
   async stop(): Promise<void> {
-    const server = this.server;
     const aedes = this.aedes;
-    this.server = null;
+    const listeners = this.listeners;
     this.aedes = null;
-    const closed = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
+    this.listeners = null;
+    process.off('SIGHUP', this.onHangup);
+    const closed = listeners?.stop() ?? Promise.resolve();
     if (aedes) await new Promise<void>((resolve) => aedes.close(() => resolve()));
-    for (const s of this.sockets) s.destroy();
+    for (const c of this.connections) {
+      c.stream.destroy();
+      c.socket.destroy();
+    }
     await closed;
+    await this.persistence?.destroy();
+    this.persistence = null;
   }
 }

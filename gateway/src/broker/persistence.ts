@@ -77,6 +77,8 @@ export interface SqlitePersistenceOptions {
   /** most queued packets per offline client; the oldest are dropped beyond it (counted) */
   maxQueuedPerClient: number;
   onDropped?: (clientId: string, n: number) => void;
+  /** false for a filter the broker refused: aedes 1.2 would store every filter of the SUBSCRIBE */
+  allowSubscription?: (client: object, topic: string) => boolean;
 }
 
 const enc = (v: unknown): Buffer => serialize(v);
@@ -227,6 +229,7 @@ export class SqlitePersistence {
     const durable = client.clean === true ? 0 : 1;
     const tx = this.db!.transaction(() => {
       for (const sub of subs) {
+        if (this.opts.allowSubscription && !this.opts.allowSubscription(client, sub.topic)) continue;
         const record: SubRecord = { qos: sub.qos, rh: sub.rh, rap: sub.rap, nl: sub.nl };
         if (sub.subscriptionIdentifier !== undefined)
           record.subscriptionIdentifier = sub.subscriptionIdentifier;

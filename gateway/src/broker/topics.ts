@@ -40,19 +40,6 @@ export function filterCovered(pattern: string, filter: string): boolean {
   return f.length === p.length;
 }
 
-/** Whether some topic could match both filters (used for deny rules on subscriptions). */
-export function filtersOverlap(a: string, b: string): boolean {
-  const x = a.split('/');
-  const y = b.split('/');
-  for (let i = 0; ; i++) {
-    const xl = x[i];
-    const yl = y[i];
-    if (xl === '#' || yl === '#') return true;
-    if (xl === undefined || yl === undefined) return xl === yl;
-    if (xl !== '+' && yl !== '+' && xl !== yl) return false;
-  }
-}
-
 export function topicLevels(topic: string): number {
   let n = 1;
   for (let i = 0; i < topic.length; i++) if (topic.charCodeAt(i) === 47) n++;

@@ -103,6 +103,22 @@ export function createMetrics() {
       buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000],
       registers: reg,
     }),
+    refused: new Counter({
+      name: 'tidegate_mqtt_refused_total',
+      help: 'CONNECT, PUBLISH and SUBSCRIBE refused by identity, ACL or limits, by reason',
+      labelNames: ['what', 'reason'] as const,
+      registers: reg,
+    }),
+    throttled: new Counter({
+      name: 'tidegate_mqtt_throttled_total',
+      help: 'Times a client was paused for going over mqtt.limits.messageRate',
+      registers: reg,
+    }),
+    sessionDropped: new Counter({
+      name: 'tidegate_mqtt_session_dropped_total',
+      help: 'Queued QoS 1/2 messages of offline persistent sessions dropped over mqtt.sessions.maxQueuedPerClient',
+      registers: reg,
+    }),
     sendSeconds: new Histogram({
       name: 'tidegate_sink_send_seconds',
       help: 'Duration of one upstream batch send',
