@@ -7,6 +7,7 @@ import { VERSION } from './app.js';
 import { checkConfigCommand } from './commands/check-config.js';
 import type { Command } from './commands/command.js';
 import { configReferenceCommand } from './commands/config-reference.js';
+import { passwdCommand } from './commands/passwd.js';
 import { startCommand } from './commands/start.js';
 import { errorMessage } from './errors.js';
 
@@ -14,6 +15,7 @@ const commands: Record<string, Command> = {
   start: startCommand,
   'check-config': checkConfigCommand,
   'config-reference': configReferenceCommand,
+  passwd: passwdCommand,
 };
 
 function help(): string {
