@@ -35,6 +35,22 @@ export interface BrokerOptions {
   aedes?: Partial<AedesOptions>;
 }
 
+/**
+ * Protocol level of a CONNECT at the start of `buf`: undefined while more bytes are
+ * needed, null when it is not a CONNECT with protocol name MQTT (aedes handles that).
+ */
+function connectLevel(buf: Buffer): number | null | undefined {
+  if (buf.length === 0) return undefined;
+  if (buf[0] !== 0x10) return null;
+  let i = 1;
+  while (i < buf.length && i < 5 && (buf[i]! & 0x80) !== 0) i++;
+  if (i >= buf.length) return undefined;
+  const v = i + 1; // first byte of the variable header
+  if (buf.length < v + 7) return undefined;
+  if (buf.readUInt16BE(v) !== 4 || buf.toString('latin1', v + 2, v + 6) !== 'MQTT') return null;
+  return buf[v + 6]!;
+}
+
 interface ParserHolder {
   _parser: { parse(buf: Buffer): unknown };
 }
@@ -183,8 +199,29 @@ export class Broker {
     const parser = client._parser;
     const parse = parser.parse.bind(parser);
     let refused = false;
-    parser.parse = (buf: Buffer) => {
+    let head: Buffer | null = Buffer.alloc(0);
+    parser.parse = (chunk: Buffer) => {
       if (refused) return 0;
+      let buf = chunk;
+      if (head) {
+        // hold the first bytes until the CONNECT's protocol level is known
+        buf = Buffer.concat([head, chunk]);
+        const level = connectLevel(buf);
+        if (level === undefined) {
+          head = buf;
+          return 0;
+        }
+        head = null;
+        if (level !== null && level !== 3 && level !== 4 && level !== 5) {
+          // [MQTT-3.1.2-2]: CONNACK 1, then close. mqtt-packet throws on unknown levels, so
+          // aedes would close without a CONNACK. (Level 5 reaches aedes, which answers 1 itself.)
+          refused = true;
+          this.admission.refuseConnection('protocol_level', { remote: conn.remote, level });
+          conn.stream.end(Buffer.from([0x20, 0x02, 0x00, 0x01]));
+          setTimeout(() => conn.socket.destroy(), 100).unref();
+          return 0;
+        }
+      }
       const problem = guard.check(buf);
       if (problem === null) return parse(buf);
       refused = true;
