@@ -67,10 +67,11 @@ export function publishPacket(
   return packet(3, (qos << 1) | (retain ? 1 : 0), body);
 }
 
-export function subscribePacket(filter: string, qos = 0, messageId = 1): Buffer {
+export function subscribePacket(filters: string | string[], qos = 0, messageId = 1): Buffer {
   const id = Buffer.alloc(2);
   id.writeUInt16BE(messageId);
-  return packet(8, 2, Buffer.concat([id, str(filter), Buffer.from([qos])]));
+  const list = typeof filters === 'string' ? [filters] : filters;
+  return packet(8, 2, Buffer.concat([id, ...list.flatMap((f) => [str(f), Buffer.from([qos])])]));
 }
 
 export interface Received {
