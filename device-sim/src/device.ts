@@ -115,6 +115,13 @@ export class SimDevice {
     } else this.stats.error('offline_skipped');
   }
 
+  private requeue(m: Pending): void {
+    const i = this.backlog.findIndex((b) => b.seq > m.seq);
+    this.backlog.splice(i < 0 ? this.backlog.length : i, 0, m);
+    this.stats.requeued++;
+    if (this.client?.connected) setImmediate(() => this.flushBacklog());
+  }
+
   private flushBacklog(): void {
     while (this.backlog.length > 0 && this.client?.connected) this.publish(this.backlog.shift()!);
   }
@@ -135,7 +142,9 @@ export class SimDevice {
       this.inflight.delete(m.seq);
       this.stats.inflight--;
       if (err) {
-        this.stats.error(classify(err));
+        this.stats.error(`publish_failed (${err.message.toLowerCase().slice(0, 40)})`);
+        // a buffering device keeps what was not acknowledged and sends it again, in order, when it can
+        if (this.config.bufferOffline) this.requeue(m);
         return;
       }
       this.ledger.acked.add(m.seq);

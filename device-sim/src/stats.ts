@@ -8,6 +8,8 @@ export class FleetStats {
   connected = 0;
   connects = 0;
   disconnects = 0;
+  /** failed publishes a buffering device put back to send again */
+  requeued = 0;
   readonly errors = new Map<string, number>();
   readonly latency = new Histogram();
 
@@ -29,6 +31,7 @@ export class FleetStats {
       connected: this.connected,
       connects: this.connects,
       disconnects: this.disconnects,
+      requeued: this.requeued,
       errors: Object.fromEntries(this.errors),
       latency: this.latency.toJSON(),
     };
@@ -41,6 +44,7 @@ export class FleetStats {
     this.connected += d.connected;
     this.connects += d.connects;
     this.disconnects += d.disconnects;
+    this.requeued += d.requeued;
     for (const [k, v] of Object.entries(d.errors)) this.errors.set(k, (this.errors.get(k) ?? 0) + v);
     this.latency.merge(d.latency);
   }
@@ -53,6 +57,7 @@ export interface StatsData {
   connected: number;
   connects: number;
   disconnects: number;
+  requeued: number;
   errors: Record<string, number>;
   latency: HistogramData;
 }

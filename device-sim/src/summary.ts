@@ -15,6 +15,7 @@ export interface RunSummary {
   ackLatencyMs: { p50: number; p90: number; p99: number; max: number };
   connects: number;
   disconnects: number;
+  requeued: number;
   errors: Record<string, number>;
 }
 
@@ -35,6 +36,7 @@ export function summarize(result: FleetResult): RunSummary {
     ackLatencyMs: { p50: r2(p.p50)!, p90: r2(p.p90)!, p99: r2(p.p99)!, max: r2(p.max)! },
     connects: result.stats.connects,
     disconnects: result.stats.disconnects,
+    requeued: result.stats.requeued,
     errors: result.stats.errors,
   };
 }
@@ -55,6 +57,7 @@ export function formatSummary(s: RunSummary): string {
     ['throughput', `${s.throughput} msg/s`],
     ['ack latency', `p50 ${l.p50} ms  p90 ${l.p90} ms  p99 ${l.p99} ms  max ${l.max} ms`],
     ['connects', `${s.connects} (disconnects ${s.disconnects})`],
+    ['resent', `${s.requeued} failed publishes sent again (buffering devices)`],
     ['errors', errors || 'none'],
   ];
   const w = Math.max(...rows.map(([k]) => k.length));

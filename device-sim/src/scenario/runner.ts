@@ -54,6 +54,30 @@ export function deepMerge(a: Obj, b: Obj): Obj {
   return out;
 }
 
+function gatewayConfig(o: ScenarioOptions, dataDir: string, port: number): Obj {
+  const sink = deepMerge(
+    deepMerge(o.upstream.sinkConfig(), {
+      batch: { linger: '20ms' },
+      // short backoff so a scenario's outage ends in seconds, not in the production 30 s cap
+      retry: { initialDelay: '100ms', maxDelay: '1s' },
+      sendTimeout: '5s',
+    }),
+    o.scenario.sink,
+  );
+  const config = deepMerge(
+    {
+      gatewayId: 'sim',
+      dataDir,
+      mqtt: { host: '127.0.0.1', port },
+      status: { host: '127.0.0.1', port: 0 },
+      sinks: { up: sink },
+      routes: { sim: { from: '#', to: 'up' } },
+    },
+    o.scenario.gateway,
+  );
+  return config;
+}
+
 export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
   const { scenario, upstream } = o;
   const log = o.log ?? (() => undefined);
@@ -66,28 +90,7 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
   mkdirSync(o.workDir, { recursive: true });
   const dataDir = join(o.workDir, 'gateway');
   const port = await freePort();
-  const sink = deepMerge(
-    deepMerge(upstream.sinkConfig(), {
-      batch: { linger: '20ms' },
-      // short backoff so a scenario's outage ends in seconds, not in the production 30 s cap
-      retry: { initialDelay: '100ms', maxDelay: '1s' },
-      sendTimeout: '5s',
-    }),
-    scenario.sink,
-  );
-  const config = deepMerge(
-    {
-      gatewayId: 'sim',
-      dataDir,
-      mqtt: { host: '127.0.0.1', port },
-      status: { host: '127.0.0.1', port: 0 },
-      sinks: { up: sink },
-      routes: { sim: { from: '#', to: 'up' } },
-    },
-    scenario.gateway,
-  );
   const configFile = join(o.workDir, 'tidegate.yaml');
-  writeFileSync(configFile, stringify(config));
   const gateway = new GatewayProcess(configFile, dataDir);
   const events: string[] = [];
   const t0 = Date.now();
@@ -96,9 +99,11 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
     events.push(line);
     log(line);
   };
-  await upstream.open();
   let watch: ProcWatch | null = null;
   try {
+    // the upstream picks its port when it opens; the sink config names it
+    await upstream.open();
+    writeFileSync(configFile, stringify(gatewayConfig(o, dataDir, port)));
     await gateway.start();
     event(`gateway started (pid ${gateway.pid}, mqtt ${port}), upstream ${upstream.description}`);
     watch = new ProcWatch(gateway.pid!);
