@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# Installs a built tidegate .deb into a fresh Debian bookworm root of its
+# architecture (debootstrap, cached as a tarball) with the root's own dpkg, and
+# checks what the package promises: the service user, the units and their
+# enablement, the conffile, the permissions, the gateway starting as that user,
+# an upgrade keeping an edited conffile, remove and purge.
+#
+# arm64 roots run under qemu-user through binfmt_misc: the maintainer scripts
+# are arm64 shell scripts run by arm64 dpkg, so every exec must be emulated.
+# This registers the qemu-aarch64 handler shipped by qemu-user-static (F flag:
+# works inside the chroot) if the kernel does not have it yet.
+#
+# Usage: bash gateway/deploy/deb-install-check.sh dist/deploy/tidegate_<v>_<arch>.deb
+set -euo pipefail
+DEB=$(readlink -f "${1:?usage: deb-install-check.sh <deb>}")
+ARCH=$(dpkg-deb -f "$DEB" Architecture)
+CACHE=${TIDEGATE_CACHE:-$HOME/.cache/tidegate-deploy}
+SUITE=bookworm MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+T0=$(date +%s)
+step() { echo "=== [$(($(date +%s) - T0))s] $*"; }
+
+need=()
+command -v debootstrap >/dev/null || need+=(debootstrap)
+[ "$ARCH" = amd64 ] || command -v qemu-aarch64-static >/dev/null || need+=(qemu-user-static)
+if [ ${#need[@]} -gt 0 ]; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+if [ "$ARCH" = arm64 ] && [ ! -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ]; then
+  [ -e /proc/sys/fs/binfmt_misc/register ] || mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
+  cat /usr/lib/binfmt.d/qemu-aarch64.conf >/proc/sys/fs/binfmt_misc/register
+fi
+
+ROOTFS=$CACHE/debootstrap-$SUITE-$ARCH.tar
+if [ ! -f "$ROOTFS" ]; then
+  step "debootstrap $SUITE $ARCH (once; cached in $ROOTFS)"
+  B=$(mktemp -d /tmp/tidegate-debootstrap-XXXXXX)
+  debootstrap --arch="$ARCH" --variant=minbase --include=systemd,udev,libstdc++6,passwd \
+    "$SUITE" "$B/root" "$MIRROR" >"$B/log" 2>&1 || { tail -30 "$B/log"; exit 1; }
+  mkdir -p "$CACHE" && tar -C "$B/root" -cf "$ROOTFS.tmp" . && mv "$ROOTFS.tmp" "$ROOTFS"
+  rm -rf "$B"
+fi
+
+step "fresh root from the cache"
+R=$(mktemp -d /tmp/tidegate-debroot-XXXXXX)
+cleanup() {
+  umount "$R/proc" 2>/dev/null || true
+  rm -rf "$R"
+}
+trap cleanup EXIT
+tar -C "$R" -xf "$ROOTFS"
+mount -t proc proc "$R/proc"
+cp "$DEB" "$R/tmp/tidegate.deb"
+# a clean environment: nothing of the host (NODE_EXTRA_CA_CERTS, PATH, ...) leaks in
+in_root() { chroot "$R" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 "$@"; }
+
+PASS=0 FAIL=0
+check() { # check NAME EXPECTED ACTUAL
+  if [ "$2" = "$3" ]; then
+    PASS=$((PASS + 1)) && echo "PASS $1: $3"
+  else
+    FAIL=$((FAIL + 1)) && echo "FAIL $1: expected '$2', got '$3'"
+  fi
+}
+
+step "dpkg -i (the root's own $ARCH dpkg and maintainer scripts)"
+in_root dpkg -i /tmp/tidegate.deb
+check 'package installed' 'install ok installed' "$(in_root dpkg-query -W -f='${Status}' tidegate)"
+check 'root architecture' "$ARCH" "$(in_root dpkg --print-architecture)"
+
+step "checks"
+check 'tidegate is a system user with no login shell' 'yes /usr/sbin/nologin /var/lib/tidegate' \
+  "$(in_root getent passwd tidegate | awk -F: '{print ($3 < 1000 ? "yes" : "no"), $7, $6}')"
+check 'tidegate is in dialout (serial ports)' 'yes' \
+  "$(in_root id -nG tidegate | tr ' ' '\n' | grep -qx dialout && echo yes || echo no)"
+for u in tidegate.service tidegate-bridge.service; do
+  check "unit $u installed" 'root:root 644' "$(stat -c '%U:%G %a' "$R/lib/systemd/system/$u")"
+  # systemd-analyze of the root's own systemd (252) parses every directive
+  check "unit $u passes systemd-analyze verify" '' \
+    "$(in_root systemd-analyze verify --man=no "/lib/systemd/system/$u" 2>&1)"
+  # exposure score from 0 (locked down) to 10; systemd calls < 4 "OK"
+  SCORE=$(in_root systemd-analyze security --offline=true "/lib/systemd/system/$u" 2>&1 |
+    sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p')
+  check "unit $u hardening: systemd-analyze security exposure < 3 (got ${SCORE:-none})" 'yes' \
+    "$(awk -v s="${SCORE:-99}" 'BEGIN { print (s < 3 ? "yes" : "no") }')"
+done
+check 'gateway enabled at boot, bridge not' 'enabled disabled' \
+  "$([ -L "$R/etc/systemd/system/multi-user.target.wants/tidegate.service" ] && echo enabled || echo disabled) $(
+    [ -L "$R/etc/systemd/system/multi-user.target.wants/tidegate-bridge.service" ] && echo enabled || echo disabled)"
+check 'conffiles' '/etc/tidegate/tidegate.yaml /etc/default/tidegate-bridge' \
+  "$(in_root dpkg-query -W -f='${Conffiles}' tidegate | awk 'NF {print $1}' | xargs)"
+check '/etc/tidegate' 'root:tidegate 750' "$(in_root stat -c '%U:%G %a' /etc/tidegate)"
+check '/etc/tidegate/tidegate.yaml' 'root:tidegate 640' "$(in_root stat -c '%U:%G %a' /etc/tidegate/tidegate.yaml)"
+check '/var/lib/tidegate' 'tidegate:tidegate 750' \
+  "$(in_root stat -c '%U:%G %a' /var/lib/tidegate)"
+check '/opt/tidegate/bin/node' 'root:root 755' "$(stat -c '%U:%G %a' "$R/opt/tidegate/bin/node")"
+check 'nothing under /opt/tidegate is writable by the service' '' \
+  "$(find "$R/opt/tidegate" ! -type l \( -perm -o+w -o -perm -g+w -o ! -user root \) -print | head -3)"
+check 'tidegate check-config as the service user' '/etc/tidegate/tidegate.yaml: ok (1 sink(s), 1 route(s))' \
+  "$(in_root runuser -u tidegate -- tidegate check-config /etc/tidegate/tidegate.yaml 2>&1)"
+
+step "the gateway starts from the installed files as the service user"
+LOG=$R/tmp/gw.log
+in_root runuser -u tidegate -- /opt/tidegate/bin/tidegate start --config /etc/tidegate/tidegate.yaml \
+  --mqtt-port 0 --status-port 0 >"$LOG" 2>&1 &
+GW=$!
+for _ in $(seq 120); do grep -q '"tidegate started"' "$LOG" && break; sleep 0.5; done
+check 'gateway started' 'yes' "$(grep -q '"tidegate started"' "$LOG" && echo yes || echo no)"
+check 'queue and token created in /var/lib/tidegate, owned by tidegate' 'tidegate tidegate' \
+  "$(in_root stat -c %U /var/lib/tidegate/tidegate.db 2>&1) $(in_root stat -c %U /var/lib/tidegate/status-token 2>&1)"
+kill -TERM "$GW" 2>/dev/null || true
+wait "$GW" || true
+pkill -TERM -P "$GW" 2>/dev/null || true
+
+step "upgrade keeps an edited conffile; remove keeps it; purge removes it and the data"
+echo '# edited by the admin' >>"$R/etc/tidegate/tidegate.yaml"
+in_root dpkg -i /tmp/tidegate.deb >/dev/null
+check 'edited conffile kept on reinstall' '# edited by the admin' "$(tail -1 "$R/etc/tidegate/tidegate.yaml")"
+in_root dpkg -r tidegate >/dev/null
+check 'remove: bundle gone, conffile and data kept' 'no yes yes' \
+  "$([ -e "$R/opt/tidegate/bin/node" ] && echo yes || echo no) $([ -f "$R/etc/tidegate/tidegate.yaml" ] && echo yes || echo no) $(
+    [ -d "$R/var/lib/tidegate" ] && echo yes || echo no)"
+in_root dpkg -P tidegate >/dev/null
+check 'purge: config and data gone' 'no no' \
+  "$([ -e "$R/etc/tidegate" ] && echo yes || echo no) $([ -e "$R/var/lib/tidegate" ] && echo yes || echo no)"
+
+step "done"
+echo "deb-install: $PASS passed, $FAIL failed"
+[ "$FAIL" = 0 ]
