@@ -40,10 +40,16 @@ function load(file: string | undefined, err: (s: string) => void): BridgeConfig 
 const errOut = (s: string) => process.stderr.write(`tidegate-bridge: ${s}\n`);
 
 async function start(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: { config: { type: 'string', short: 'c' }, 'status-port': { type: 'string' } },
-  });
+  let values: { config?: string; 'status-port'?: string };
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: { config: { type: 'string', short: 'c' }, 'status-port': { type: 'string' } },
+    }));
+  } catch (e) {
+    errOut(e instanceof Error ? e.message : String(e));
+    return 2;
+  }
   const config = load(values.config, errOut);
   if (!config) return 2;
   if (values['status-port'] !== undefined) config.status.port = Number(values['status-port']);

@@ -12,7 +12,7 @@ import { FrameType } from '../../firmware-bridge/src/protocol/index.js';
 import { PtyPair } from '../../firmware-bridge/src/pty.js';
 import { SimulatedFirmware } from '../../firmware-bridge/src/simulated-firmware.js';
 import { gatewayConfig, recordsOf, sleep, waitFor } from '../integration/bridge-harness.js';
-import { type GatewayProcess, startGateway } from '../support/gateway-process.js';
+import { startGateway } from '../support/gateway-process.js';
 import { type BridgeProcess, startBridgeProcess } from './bridge-support.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];
