@@ -1,12 +1,12 @@
 /**
- * One simulated MQTT device: its own client id and connection, a profile that
+ * One simulated device: its own id and link (MQTT, or serial later), a profile that
  * makes its readings, a sequence number per message, and a ledger entry that
  * records which sequence numbers were acknowledged. Offline readings are
  * either buffered (and sent on reconnect, oldest first) or counted as skipped.
  */
-import mqtt, { type MqttClient } from 'mqtt';
-import { encodePayload, fillTopic } from './contract.js';
+import { encodePayload } from './contract.js';
 import type { DeviceLedger } from './ledger.js';
+import type { DeviceLink } from './link.js';
 import type { FleetConfig } from './options.js';
 import type { ProfileInstance, Rng } from './profiles.js';
 import type { FleetStats } from './stats.js';
@@ -17,7 +17,6 @@ interface Pending {
 }
 
 export class SimDevice {
-  private client: MqttClient | null = null;
   private timer: NodeJS.Timeout | null = null;
   private churnTimer: NodeJS.Timeout | null = null;
   private generating = false;
@@ -25,20 +24,16 @@ export class SimDevice {
   private online = false;
   private readonly backlog: Pending[] = [];
   private readonly inflight = new Set<number>();
-  private readonly topic: string;
   readonly ledger: DeviceLedger = { generated: 0, published: 0, acked: new Set() };
 
   constructor(
     readonly id: string,
-    readonly index: number,
     private readonly config: FleetConfig,
     private readonly profile: ProfileInstance,
     private readonly random: Rng,
     private readonly stats: FleetStats,
-    readonly profileName: string,
-  ) {
-    this.topic = fillTopic(config.topic, id, profileName, index);
-  }
+    private readonly link: DeviceLink,
+  ) {}
 
   /**
    * Connects, and starts publishing once the first connection is up (a device
@@ -66,35 +61,25 @@ export class SimDevice {
   }
 
   private connect(onFirstConnect: () => void): void {
-    const c = this.config;
-    const client = mqtt.connect(c.url, {
-      clientId: this.id,
-      username: c.username?.replaceAll('{device}', this.id),
-      password: c.password,
-      reconnectPeriod: c.reconnectPeriod,
-      connectTimeout: 10_000,
-      clean: true,
-      // the device decides what happens offline (buffer or skip), not the client library
-      queueQoSZero: false,
+    let first = true;
+    this.link.open({
+      up: () => {
+        if (first && this.generating) onFirstConnect();
+        first = false;
+        if (!this.online) this.stats.connected++;
+        this.online = true;
+        this.stats.connects++;
+        this.flushBacklog();
+      },
+      down: () => {
+        if (this.online) {
+          this.stats.connected--;
+          this.stats.disconnects++;
+        }
+        this.online = false;
+      },
+      error: (kind) => this.stats.error(kind),
     });
-    this.client = client;
-    client.once('connect', () => {
-      if (this.generating) onFirstConnect();
-    });
-    client.on('connect', () => {
-      if (!this.online) this.stats.connected++;
-      this.online = true;
-      this.stats.connects++;
-      this.flushBacklog();
-    });
-    client.on('close', () => {
-      if (this.online) {
-        this.stats.connected--;
-        this.stats.disconnects++;
-      }
-      this.online = false;
-    });
-    client.on('error', (err) => this.stats.error(classify(err)));
   }
 
   private generate(): void {
@@ -104,14 +89,14 @@ export class SimDevice {
       this.config.encoding,
       this.config.payloadSize,
     );
-    if (this.client?.connected && this.backlog.length === 0) this.publish({ seq, payload });
+    if (this.link.connected && this.backlog.length === 0) this.publish({ seq, payload });
     else if (this.config.bufferOffline) {
       this.backlog.push({ seq, payload });
       if (this.backlog.length > this.config.bufferMax) {
         this.backlog.shift();
         this.stats.error('buffer_overflow');
       }
-      if (this.client?.connected) this.flushBacklog();
+      if (this.link.connected) this.flushBacklog();
     } else this.stats.error('offline_skipped');
   }
 
@@ -119,26 +104,25 @@ export class SimDevice {
     const i = this.backlog.findIndex((b) => b.seq > m.seq);
     this.backlog.splice(i < 0 ? this.backlog.length : i, 0, m);
     this.stats.requeued++;
-    if (this.client?.connected) setImmediate(() => this.flushBacklog());
+    if (this.link.connected) setImmediate(() => this.flushBacklog());
   }
 
   private flushBacklog(): void {
-    while (this.backlog.length > 0 && this.client?.connected) this.publish(this.backlog.shift()!);
+    while (this.backlog.length > 0 && this.link.connected) this.publish(this.backlog.shift()!);
   }
 
   private publish(m: Pending): void {
-    const client = this.client!;
     const t0 = performance.now();
     const qos = this.config.qos;
     this.ledger.published++;
     this.stats.sent++;
     if (qos === 0) {
-      client.publish(this.topic, m.payload, { qos: 0 });
+      this.link.send(m.payload, 0).catch(() => this.stats.error('publish_failed'));
       return;
     }
     this.inflight.add(m.seq);
     this.stats.inflight++;
-    client.publish(this.topic, m.payload, { qos }, (err) => {
+    const done = (err: Error | null) => {
       this.inflight.delete(m.seq);
       this.stats.inflight--;
       if (err) {
@@ -150,7 +134,8 @@ export class SimDevice {
       this.ledger.acked.add(m.seq);
       this.stats.acked++;
       this.stats.latency.record(performance.now() - t0);
-    });
+    };
+    this.link.send(m.payload, qos).then(() => done(null), done);
   }
 
   private scheduleChurn(): void {
@@ -162,9 +147,9 @@ export class SimDevice {
     }, every);
   }
 
-  /** Cuts the TCP connection without DISCONNECT, as a device losing its network would; mqtt.js reconnects. */
+  /** Loses the connection abruptly (no DISCONNECT), as a device losing its network would; the link reconnects. */
   drop(): void {
-    this.client?.stream?.destroy();
+    this.link.drop();
   }
 
   get inflightCount(): number {
@@ -184,19 +169,9 @@ export class SimDevice {
 
   async close(): Promise<void> {
     this.halt();
-    const client = this.client;
-    this.client = null;
-    if (!client) return;
     // not lost (never acknowledged), but the summary says how many were still open
     for (let i = 0; i < this.inflight.size; i++) this.stats.error('unacked_at_end');
     for (let i = 0; i < this.backlog.length; i++) this.stats.error('unsent_at_end');
-    await new Promise<void>((resolve) => client.end(true, {}, () => resolve()));
+    await this.link.close();
   }
-}
-
-function classify(err: Error & { code?: string | number }): string {
-  if (typeof err.code === 'string') return err.code.toLowerCase();
-  if (/disconnect/i.test(err.message)) return 'disconnected';
-  if (/refused|not authorized/i.test(err.message)) return 'connection_refused';
-  return 'publish_failed';
 }

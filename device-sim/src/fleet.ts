@@ -3,8 +3,11 @@
  * every `workers`-th device), connected with a ramp-up, publishing for the
  * configured duration or count, then given `ackWait` to collect their acks.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { fillTopic } from './contract.js';
 import { SimDevice } from './device.js';
 import type { Ledger } from './ledger.js';
+import { MqttLink } from './link.js';
 import { deviceId, type FleetConfig, meanIntervalMs } from './options.js';
 import { loadProfile, rng } from './profiles.js';
 import { FleetStats, type StatsData } from './stats.js';
@@ -19,6 +22,8 @@ export interface FleetResult {
   stats: StatsData;
   /** ms from the first connect to the last generated message */
   publishMs: number;
+  /** the simulator's own event-loop delay p99 (ms): when high, ack latencies include the simulator's lag */
+  simLoopP99Ms: number;
 }
 
 const DEFAULT_DURATION_MS = 10_000;
@@ -40,10 +45,21 @@ export class Fleet {
     const profile = loadProfile(c.profile);
     const meanMs = meanIntervalMs(c);
     const startedAt = Date.now();
+    const loop = monitorEventLoopDelay({ resolution: 10 });
+    loop.enable();
     const durationMs = c.duration ?? (c.count ? Number.POSITIVE_INFINITY : DEFAULT_DURATION_MS);
     for (let i = this.slice.worker; i < c.devices; i += this.slice.workers) {
       const r = rng(c.seed * 1_000_003 + i);
-      const d = new SimDevice(deviceId(c, i), i, c, profile.create(r), r, this.stats, profile.name);
+      const id = deviceId(c, i);
+      const link = new MqttLink({
+        url: c.url,
+        clientId: id,
+        topic: fillTopic(c.topic, id, profile.name, i),
+        username: c.username?.replaceAll('{device}', id),
+        password: c.password,
+        reconnectPeriod: c.reconnectPeriod,
+      });
+      const d = new SimDevice(id, c, profile.create(r), r, this.stats, link);
       this.devices.push(d);
       const offset = c.devices > 1 ? (i / c.devices) * c.rampUp : 0;
       this.startTimers.push(setTimeout(() => d.start(meanMs, Date.now() + durationMs), offset));
@@ -62,11 +78,13 @@ export class Fleet {
         this.devices.every((d) => d.inflightCount === 0 && d.backlogCount === 0) || Date.now() >= ackDeadline,
     );
     await Promise.all(this.devices.map((d) => d.close()));
+    loop.disable();
     const devices = new Map(this.devices.map((d) => [d.id, d.ledger]));
     return {
       ledger: { run: c.run, qos: c.qos, startedAt, endedAt: Date.now(), devices },
       stats: this.stats.toJSON(),
       publishMs,
+      simLoopP99Ms: loop.percentile(99) / 1e6,
     };
   }
 

@@ -13,6 +13,8 @@ export interface RunSummary {
   acked: number;
   throughput: number;
   ackLatencyMs: { p50: number; p90: number; p99: number; max: number };
+  /** the simulator's event-loop delay p99: when high, ack latencies include the simulator's own lag */
+  simLoopP99Ms: number;
   connects: number;
   disconnects: number;
   requeued: number;
@@ -34,6 +36,7 @@ export function summarize(result: FleetResult): RunSummary {
     acked,
     throughput: Math.round((result.ledger.qos === 0 ? result.stats.sent : acked) / Math.max(seconds, 0.001)),
     ackLatencyMs: { p50: r2(p.p50)!, p90: r2(p.p90)!, p99: r2(p.p99)!, max: r2(p.max)! },
+    simLoopP99Ms: r2(result.simLoopP99Ms)!,
     connects: result.stats.connects,
     disconnects: result.stats.disconnects,
     requeued: result.stats.requeued,
@@ -56,6 +59,7 @@ export function formatSummary(s: RunSummary): string {
     ['acked', s.qos === 0 ? 'n/a (QoS 0)' : String(s.acked)],
     ['throughput', `${s.throughput} msg/s`],
     ['ack latency', `p50 ${l.p50} ms  p90 ${l.p90} ms  p99 ${l.p99} ms  max ${l.max} ms`],
+    ['sim lag', `event-loop delay p99 ${s.simLoopP99Ms} ms (of the simulator itself)`],
     ['connects', `${s.connects} (disconnects ${s.disconnects})`],
     ['resent', `${s.requeued} failed publishes sent again (buffering devices)`],
     ['errors', errors || 'none'],

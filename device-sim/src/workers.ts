@@ -21,7 +21,7 @@ export interface FleetHandle {
 type ToWorker = { type: 'halt' } | { type: 'drop'; fraction: number };
 type FromWorker =
   | { type: 'stats'; stats: StatsData }
-  | { type: 'result'; ledger: unknown; stats: StatsData; publishMs: number }
+  | { type: 'result'; ledger: unknown; stats: StatsData; publishMs: number; simLoopP99Ms: number }
   | { type: 'error'; message: string };
 
 export function startFleet(config: FleetConfig, workers = 1): FleetHandle {
@@ -47,7 +47,12 @@ export function startFleet(config: FleetConfig, workers = 1): FleetHandle {
           if (m.type === 'stats') live[w] = m.stats;
           else if (m.type === 'result') {
             live[w] = m.stats;
-            resolve({ ledger: ledgerFromJSON(m.ledger), stats: m.stats, publishMs: m.publishMs });
+            resolve({
+              ledger: ledgerFromJSON(m.ledger),
+              stats: m.stats,
+              publishMs: m.publishMs,
+              simLoopP99Ms: m.simLoopP99Ms,
+            });
           } else reject(new Error(`worker ${w}: ${m.message}`));
         });
         t.on('error', reject);
@@ -62,7 +67,12 @@ export function startFleet(config: FleetConfig, workers = 1): FleetHandle {
     const stats = new FleetStats();
     for (const p of parts) stats.add(p.stats);
     const ledger = parts.map((p) => p.ledger).reduce((a, b) => mergeLedgers(a, b));
-    return { ledger, stats: stats.toJSON(), publishMs: Math.max(...parts.map((p) => p.publishMs)) };
+    return {
+      ledger,
+      stats: stats.toJSON(),
+      publishMs: Math.max(...parts.map((p) => p.publishMs)),
+      simLoopP99Ms: Math.max(...parts.map((p) => p.simLoopP99Ms)),
+    };
   });
   return {
     stats: () => {
@@ -93,6 +103,7 @@ if (!isMainThread && parentPort && (workerData as { slice?: FleetSlice })?.slice
         ledger: ledgerToJSON(r.ledger),
         stats: r.stats,
         publishMs: r.publishMs,
+        simLoopP99Ms: r.simLoopP99Ms,
       });
       port.close();
     },
