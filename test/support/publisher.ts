@@ -15,6 +15,31 @@ export function newLedger(): Ledger {
   return { acked: new Map(), sent: 0 };
 }
 
+/**
+ * One connection attempt that always settles: mqtt.js' connectAsync can wait forever when the
+ * broker dies between TCP connect and CONNACK (it listens for 'connect' and 'error', not 'close').
+ */
+function connectOnce(port: number, clientId: string): Promise<MqttClient | null> {
+  return new Promise((resolve) => {
+    const c = mqtt.connect(`mqtt://127.0.0.1:${port}`, {
+      clientId,
+      reconnectPeriod: 0,
+      connectTimeout: 2000,
+    });
+    const fail = () => {
+      c.end(true);
+      resolve(null);
+    };
+    c.once('connect', () => {
+      c.off('close', fail);
+      c.off('error', fail);
+      resolve(c);
+    });
+    c.once('close', fail);
+    c.once('error', fail);
+  });
+}
+
 export interface PublishRun {
   stop(): Promise<void>;
 }
@@ -38,14 +63,8 @@ export function publishLoad(
     loops.push(
       (async () => {
         while (running) {
-          let client: MqttClient;
-          try {
-            client = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, {
-              clientId: id,
-              reconnectPeriod: 0,
-              connectTimeout: 2000,
-            });
-          } catch {
+          const client = await connectOnce(port, id);
+          if (!client) {
             await new Promise((r) => setTimeout(r, 50));
             continue;
           }
@@ -76,7 +95,7 @@ export function publishLoad(
           if (alive) {
             // wait for outstanding acks, but never forever (a broker that stopped answering)
             await Promise.race([Promise.all(inflight), closed, new Promise((r) => setTimeout(r, 5000))]);
-            await client.endAsync().catch(() => undefined);
+            client.end(true);
           }
           client.end(true);
         }
