@@ -24,7 +24,7 @@ interface ClientState {
   resumeTimer: NodeJS.Timeout | null;
 }
 
-type Verdict = { ok: true } | { ok: false; reason: string; detail: string };
+type Verdict = { ok: true; delayMs: number } | { ok: false; reason: string; detail: string };
 
 function refusal(code: 2 | 4 | 5, message: string): AuthenticateError {
   return Object.assign(new Error(message), { returnCode: code });
@@ -184,14 +184,20 @@ export class Admission {
       this.refused('publish', 'acl', fields);
       return { ok: false, reason: 'acl', detail: `publish to "${packet.topic}" is not allowed by the ACL` };
     }
-    if (s?.bucket) this.throttle(client, s);
-    return { ok: true };
+    return { ok: true, delayMs: s?.bucket ? this.throttle(client, s) : 0 };
   }
 
-  private throttle(client: Client, s: ClientState): void {
+  /**
+   * Over the rate, this PUBLISH is held for `wait` ms (so its PUBACK comes later and the
+   * client's in-flight window fills) and the socket is not read meanwhile (so TCP flow
+   * control pushes back). Packets already read in the same chunk get growing delays, which
+   * keeps their order.
+   */
+  private throttle(client: Client, s: ClientState): number {
     const wait = s.bucket!.take(Date.now());
-    if (wait === 0 || s.resumeTimer) return;
+    if (wait === 0) return 0;
     this.metrics.throttled.inc();
+    if (s.resumeTimer) clearTimeout(s.resumeTimer);
     // stop reading: the kernel buffers fill and TCP flow control slows the device down
     // aedes' Client has pause()/resume() (it pauses during authentication); its types omit them
     const c = client as Client & { pause(): void; resume(): void };
@@ -200,6 +206,7 @@ export class Admission {
       s.resumeTimer = null;
       if (!c.closed) c.resume();
     }, wait);
+    return wait;
   }
 
   authorizeSubscribe(

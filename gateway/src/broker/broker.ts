@@ -250,7 +250,15 @@ export class Broker {
         cb(new Error(`publish refused: ${verdict.detail}`));
         return;
       }
+      if (verdict.delayMs > 0) {
+        setTimeout(() => this.ingest(client, packet, cb), verdict.delayMs);
+        return;
+      }
     }
+    this.ingest(client, packet, cb);
+  }
+
+  private ingest(client: Client | null, packet: PublishPacket, cb: (err?: Error | null) => void): void {
     const qos = packet.qos;
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
     const msg: IngestMessage = {
