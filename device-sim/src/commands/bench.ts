@@ -4,8 +4,9 @@
  * references. Prints a Markdown table (and writes it to --out): throughput,
  * PUBACK latency, the broker's RSS and CPU, and disk bytes written per message.
  */
-import { writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ProcWatch } from '../bench/procstat.js';
 import { aedesTarget, gatewayTarget, mosquittoTarget, type Target } from '../bench/targets.js';
@@ -18,7 +19,7 @@ export const benchUsage = `tidegate-sim bench [--seconds 15] [--out FILE]
   Workloads: steady (200 devices x 5 msg/s, environmental, QoS 1) and bursts (50 devices x 40 msg/s,
   vibration, QoS 1), each against tidegate, Mosquitto (127.0.0.1:1883, topics under tidegate-bench/)
   and plain aedes. About 2 minutes with the default 15 s per row.
-  --out FILE   also write the Markdown table here (default: device-sim-bench.md)`;
+  --out FILE   also write the Markdown table here (default: test-artifacts/device-sim-bench.md)`;
 
 interface Workload {
   name: string;
@@ -40,6 +41,7 @@ interface Row {
   cpu: number | null;
   bytesPerMsg: number | null;
   lostAcks: number;
+  simLag: number;
 }
 
 async function measure(target: Target, w: Workload, seconds: number): Promise<Row> {
@@ -68,6 +70,7 @@ async function measure(target: Target, w: Workload, seconds: number): Promise<Ro
     cpu: usage?.cpuPercent ?? null,
     bytesPerMsg: usage?.writeBytes != null && acked > 0 ? usage.writeBytes / acked : null,
     lostAcks: result.stats.sent - acked,
+    simLag: result.simLoopP99Ms,
   };
 }
 
@@ -77,13 +80,13 @@ export function markdown(rows: Row[], seconds: number): string {
   const machine = `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, Linux`;
   const lines = [
     `Benchmark (tidegate-sim bench, ${seconds} s per row, QoS 1, 200-byte JSON payloads), ${new Date().toISOString().slice(0, 16)}Z`,
-    `Machine: ${machine}. Simulator in the same machine; CPU % is of one core; disk bytes from /proc/PID/io write_bytes.`,
+    `Machine: ${machine}, load average ${loadavg()[0]!.toFixed(1)} at the end. The simulator runs on the same machine (sim lag = its own event-loop delay p99); msg/s includes a 1 s connect ramp; CPU % is of one core; disk bytes from /proc/PID/io write_bytes.`,
     '',
-    '| workload | broker | acked msg/s | ack p50 ms | ack p99 ms | RSS MB | CPU % | disk bytes/msg | unacked |',
-    '|---|---|---:|---:|---:|---:|---:|---:|---:|',
+    '| workload | broker | acked msg/s | ack p50 ms | ack p99 ms | RSS MB | CPU % | disk bytes/msg | unacked | sim lag ms |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows.map(
       (r) =>
-        `| ${r.workload} | ${r.target} | ${f(r.rate, 0)} | ${f(r.p50, 2)} | ${f(r.p99, 2)} | ${f(r.rssMB)} | ${f(r.cpu)} | ${f(r.bytesPerMsg, 0)} | ${r.lostAcks} |`,
+        `| ${r.workload} | ${r.target} | ${f(r.rate, 0)} | ${f(r.p50, 2)} | ${f(r.p99, 2)} | ${f(r.rssMB)} | ${f(r.cpu)} | ${f(r.bytesPerMsg, 0)} | ${r.lostAcks} | ${f(r.simLag)} |`,
     ),
   ];
   return `${lines.join('\n')}\n`;
@@ -114,7 +117,9 @@ export async function benchCommand(argv: string[]): Promise<number> {
     }
   }
   const table = markdown(rows, seconds);
-  writeFileSync(values.out ?? 'device-sim-bench.md', table);
+  const out = values.out ?? 'test-artifacts/device-sim-bench.md';
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, table);
   process.stdout.write(table);
   return 0;
 }
