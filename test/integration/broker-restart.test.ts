@@ -56,7 +56,9 @@ describe.each(['SIGTERM', 'SIGKILL'] as const)('broker: state survives a restart
     back.on('message', (t, p) => got.push(`${t}=${p}`));
     const connack = await new Promise<{ sessionPresent: boolean }>((r) => back.once('connect', r));
     expect(connack.sessionPresent).toBe(true);
-    await until(() => got.length >= 5, 10_000, 'offline messages');
+    await until(() => got.length >= 5, 10_000, 'offline messages').catch((err: Error) => {
+      throw new Error(`${err.message}; got ${JSON.stringify(got)}; log:\n${gw.logs.slice(-8).join('\n')}`);
+    });
     expect(got).toEqual([0, 1, 2, 3, 4].map((i) => `plant/${i}/alarm=a${i}`));
 
     const fresh = await open(port, { clientId: 'fresh' });

@@ -111,6 +111,10 @@ export class Broker {
       authorizeSubscribe: (client, sub, cb) => a.authorizeSubscribe(client, sub, cb),
       authorizeForward: (client, packet) => a.authorizeForward(client, packet),
       authorizePublish: (client, packet, cb) => this.authorizePublish(client, packet, cb),
+      published: (packet, _client, cb) => {
+        persistence.settle(packet.payload);
+        cb(null);
+      },
     });
     this.aedes = aedes;
     aedes.on('client', () => this.metrics.clients.inc());
@@ -270,10 +274,13 @@ export class Broker {
       clientId: client?.id ?? String((packet as { clientId?: string }).clientId ?? ''),
       receivedAt: Date.now(),
     };
+    // QoS 1 only: aedes sends PUBREC after it has published, but PUBACK before (see persistence.journal)
+    const journaled = qos === 1 && client ? this.persistence?.journal({ ...packet, payload }) : null;
     const done = this.opts.accept(msg).then(
       (r) => (r.accepted ? null : new Error(`publish refused: ${r.reason}`)),
       (err: Error) => err,
     );
+    if (journaled) void done.then((err) => err && this.persistence?.settle(payload));
     if (qos === 0) {
       // nothing to acknowledge: deliver without waiting for the commit (order is kept by the queue)
       cb(null);

@@ -70,6 +70,7 @@ CREATE TABLE IF NOT EXISTS mqtt_incoming (
   client_id TEXT NOT NULL, message_id INTEGER NOT NULL, packet BLOB NOT NULL,
   PRIMARY KEY (client_id, message_id));
 CREATE TABLE IF NOT EXISTS mqtt_wills (client_id TEXT PRIMARY KEY, broker_id TEXT, packet BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS mqtt_pending (id INTEGER PRIMARY KEY AUTOINCREMENT, packet BLOB NOT NULL);
 `;
 
 export interface SqlitePersistenceOptions {
@@ -94,6 +95,7 @@ export class SqlitePersistence {
   private trie: Trie = new QlobberSub(QLOBBER);
   private readonly subs = new Map<string, Map<string, SubRecord>>();
   private readonly queued = new Map<string, number>();
+  private readonly pending = new WeakMap<object, number>();
   private stmts: ReturnType<SqlitePersistence['prepare']> | null = null;
 
   constructor(private readonly opts: SqlitePersistenceOptions) {}
@@ -120,6 +122,48 @@ export class SqlitePersistence {
     }
     const counts = db.prepare('SELECT client_id, COUNT(*) AS n FROM mqtt_outgoing GROUP BY client_id').all();
     for (const c of counts as Array<{ client_id: string; n: number }>) this.queued.set(c.client_id, c.n);
+    this.replayPending(broker);
+  }
+
+  /**
+   * aedes sends a QoS 1 PUBACK *before* it stores a retained message or queues the
+   * message for offline sessions. So the broker journals such a PUBLISH here before the
+   * queue commit (whose fsync then covers this row too) and settles it when aedes has
+   * finished publishing. A row left by a crash in between is replayed at start: retained
+   * stored, offline persistent sessions served (possibly twice: QoS 1 is at least once).
+   */
+  journal(packet: { topic: string; payload: Buffer; qos: number; retain: boolean }): number | null {
+    if (!this.db || (!packet.retain && this.trie.match(packet.topic).length === 0)) return null;
+    const plain = {
+      cmd: 'publish',
+      topic: packet.topic,
+      payload: packet.payload,
+      qos: packet.qos,
+      retain: packet.retain,
+    };
+    const id = Number(this.s.putPending.run(enc(plain)).lastInsertRowid);
+    this.pending.set(packet.payload, id);
+    return id;
+  }
+
+  /** aedes has stored and queued this publish (called from its `published` hook), or it was refused. */
+  settle(payload: unknown): void {
+    if (!this.db || !(payload instanceof Uint8Array)) return;
+    const id = this.pending.get(payload);
+    if (id === undefined) return;
+    this.pending.delete(payload);
+    this.s.delPending.run(id);
+  }
+
+  private replayPending(broker: BrokerRef): void {
+    const rows = this.s.allPending.all() as Array<{ id: number; packet: Buffer }>;
+    for (const r of rows) {
+      const p = new PacketClass(dec<Packet>(r.packet), broker);
+      if (p.retain) this.s.putRetained.run(String(p.topic), enc({ ...p }));
+      const clients = new Set(this.trie.match(String(p.topic)).map((m) => m.clientId));
+      for (const c of clients) this.enqueueOne(c, p);
+      this.s.delPending.run(r.id);
+    }
   }
 
   private prepare(db: Database.Database) {
@@ -168,6 +212,9 @@ export class SqlitePersistence {
       getWill: db.prepare('SELECT packet FROM mqtt_wills WHERE client_id = ?'),
       delWill: db.prepare('DELETE FROM mqtt_wills WHERE client_id = ?'),
       allWills: db.prepare('SELECT broker_id, packet FROM mqtt_wills ORDER BY client_id'),
+      putPending: db.prepare('INSERT INTO mqtt_pending (packet) VALUES (?)'),
+      delPending: db.prepare('DELETE FROM mqtt_pending WHERE id = ?'),
+      allPending: db.prepare('SELECT id, packet FROM mqtt_pending ORDER BY id'),
     };
   }
 
