@@ -86,10 +86,11 @@ done
 check 'gateway enabled at boot, bridge not' 'enabled disabled' \
   "$([ -L "$R/etc/systemd/system/multi-user.target.wants/tidegate.service" ] && echo enabled || echo disabled) $(
     [ -L "$R/etc/systemd/system/multi-user.target.wants/tidegate-bridge.service" ] && echo enabled || echo disabled)"
-check 'conffiles' '/etc/tidegate/tidegate.yaml /etc/default/tidegate-bridge' \
+check 'conffiles' '/etc/tidegate/tidegate.yaml /etc/tidegate/bridge.yaml' \
   "$(in_root dpkg-query -W -f='${Conffiles}' tidegate | awk 'NF {print $1}' | xargs)"
 check '/etc/tidegate' 'root:tidegate 750' "$(in_root stat -c '%U:%G %a' /etc/tidegate)"
-check '/etc/tidegate/tidegate.yaml' 'root:tidegate 640' "$(in_root stat -c '%U:%G %a' /etc/tidegate/tidegate.yaml)"
+check '/etc/tidegate/tidegate.yaml, bridge.yaml' 'root:tidegate 640 root:tidegate 640' \
+  "$(in_root stat -c '%U:%G %a' /etc/tidegate/tidegate.yaml /etc/tidegate/bridge.yaml | xargs)"
 check '/var/lib/tidegate' 'tidegate:tidegate 750' \
   "$(in_root stat -c '%U:%G %a' /var/lib/tidegate)"
 check '/opt/tidegate/bin/node' 'root:root 755' "$(stat -c '%U:%G %a' "$R/opt/tidegate/bin/node")"
@@ -97,6 +98,9 @@ check 'nothing under /opt/tidegate is writable by the service' '' \
   "$(find "$R/opt/tidegate" ! -type l \( -perm -o+w -o -perm -g+w -o ! -user root \) -print | head -3)"
 check 'tidegate check-config as the service user' '/etc/tidegate/tidegate.yaml: ok (1 sink(s), 1 route(s))' \
   "$(in_root runuser -u tidegate -- tidegate check-config /etc/tidegate/tidegate.yaml 2>&1)"
+
+check 'tidegate-bridge check-config as the service user' '/etc/tidegate/bridge.yaml: ok (1 port entry)' \
+  "$(in_root runuser -u tidegate -- tidegate-bridge check-config /etc/tidegate/bridge.yaml 2>&1)"
 
 step "the gateway starts from the installed files as the service user"
 LOG=$R/tmp/gw.log

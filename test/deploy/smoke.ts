@@ -15,6 +15,7 @@ import Database from 'better-sqlite3';
 import mqtt from 'mqtt';
 import { stringify } from 'yaml';
 import { startNotifyReceiver } from './notify-receiver.js';
+import { checkBridge } from './smoke-bridge.js';
 import { checkSerialPort } from './smoke-serial.js';
 
 const [root, arch] = process.argv.slice(2);
@@ -64,6 +65,36 @@ async function waitFor<T>(fn: () => T | undefined, ms: number, what: string): Pr
     if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+interface Envelope {
+  id?: string;
+  deviceId?: string;
+  topic?: string;
+}
+
+/** The file sink's NDJSON record that contains `marker`, waiting up to 30 s for it. */
+function findRecord(dataDir: string, marker: string): Promise<Envelope> {
+  const out = join(dataDir, 'out');
+  return waitFor(
+    () => {
+      let files: string[] = [];
+      try {
+        files = readdirSync(out).filter((f) => f.endsWith('.ndjson'));
+      } catch {
+        return undefined;
+      }
+      for (const f of files) {
+        const hit = readFileSync(join(out, f), 'utf8')
+          .split('\n')
+          .find((l) => l.includes(marker));
+        if (hit) return JSON.parse(hit) as Envelope;
+      }
+      return undefined;
+    },
+    30_000,
+    `the record with ${marker} in the file sink`,
+  );
 }
 
 async function main(): Promise<void> {
@@ -151,29 +182,22 @@ console.log('sqlite ' + v + ', cbor-extract ok, bindings ' + typeof b.autoDetect
     });
 
     await check('forwards the message to the file sink', async () => {
-      const out = join(dataDir, 'out');
-      const line = await waitFor(
-        () => {
-          let files: string[] = [];
-          try {
-            files = readdirSync(out).filter((f) => f.endsWith('.ndjson'));
-          } catch {
-            return undefined;
-          }
-          for (const f of files) {
-            const hit = readFileSync(join(out, f), 'utf8')
-              .split('\n')
-              .find((l) => l.includes(marker));
-            if (hit) return hit;
-          }
-          return undefined;
-        },
-        30_000,
-        'the record in the file sink',
-      );
-      const rec = JSON.parse(line) as { id?: string; deviceId?: string };
-      if (!rec.id?.startsWith('smoke/') || rec.deviceId !== 'smoke-dev-1') throw new Error(`record ${line}`);
+      const rec = await findRecord(dataDir, marker);
+      if (!rec.id?.startsWith('smoke/') || rec.deviceId !== 'smoke-dev-1')
+        throw new Error(JSON.stringify(rec));
       return `record ${rec.id} from ${rec.deviceId}`;
+    });
+
+    const fwMarker = `${marker}-fw`;
+    await check('tidegate-bridge opens a PTY; a firmware frame is acked after the gateway commits it', () =>
+      checkBridge(runner, opt, work, ports.mqttPort, 'smoke-fw-1', fwMarker),
+    );
+    await check('the firmware frame reaches the file sink', async () => {
+      const rec = await findRecord(dataDir, fwMarker);
+      if (rec.deviceId !== 'smoke-fw-1' || rec.topic !== 'devices/smoke-fw-1/telemetry') {
+        throw new Error(JSON.stringify(rec));
+      }
+      return `record ${rec.id} on ${rec.topic}`;
     });
 
     await check('counts it in /metrics (received and sent)', async () => {
@@ -217,7 +241,7 @@ console.log('sqlite ' + v + ', cbor-extract ok, bindings ' + typeof b.autoDetect
   if (exitCode === undefined) gw.kill('SIGKILL');
   rx.close();
 
-  await check('serialport (the bridge transport) opens a PTY made by socat and exchanges bytes', () =>
+  await check('serialport alone (the bridge transport) opens a PTY made by socat and exchanges bytes', () =>
     checkSerialPort(runner, opt, work),
   );
 

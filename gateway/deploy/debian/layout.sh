@@ -6,12 +6,12 @@ set -euo pipefail
 HERE=$1 ROOT=$2 ARCH=$3 VERSION=$4 NODE_VERSION=$5
 
 install -d "$ROOT/DEBIAN" "$ROOT/usr/bin" "$ROOT/lib/systemd/system" "$ROOT/etc/tidegate" \
-  "$ROOT/etc/default" "$ROOT/usr/share/doc/tidegate"
+  "$ROOT/usr/share/doc/tidegate"
 ln -sf /opt/tidegate/bin/tidegate "$ROOT/usr/bin/tidegate"
 ln -sf /opt/tidegate/bin/tidegate-bridge "$ROOT/usr/bin/tidegate-bridge"
 install -m 0644 "$HERE/systemd/tidegate.service" "$HERE/systemd/tidegate-bridge.service" "$ROOT/lib/systemd/system/"
 install -m 0644 "$HERE/etc/tidegate.yaml" "$ROOT/etc/tidegate/tidegate.yaml"
-install -m 0644 "$HERE/etc/tidegate-bridge.default" "$ROOT/etc/default/tidegate-bridge"
+install -m 0644 "$HERE/etc/bridge.yaml" "$ROOT/etc/tidegate/bridge.yaml"
 cat >"$ROOT/usr/share/doc/tidegate/copyright" <<EOF
 Tidegate $VERSION: Apache-2.0.
 Bundled Node.js $NODE_VERSION: MIT and others, see /opt/tidegate/NODE_LICENSE.
@@ -19,7 +19,7 @@ Bundled npm packages: each under its own license, in /opt/tidegate/app/node_modu
 EOF
 
 # /etc files are conffiles: dpkg keeps the admin's edits on upgrade and asks about conflicts
-printf '%s\n' /etc/tidegate/tidegate.yaml /etc/default/tidegate-bridge >"$ROOT/DEBIAN/conffiles"
+printf '%s\n' /etc/tidegate/tidegate.yaml /etc/tidegate/bridge.yaml >"$ROOT/DEBIAN/conffiles"
 install -m 0755 "$HERE/debian/postinst" "$HERE/debian/prerm" "$HERE/debian/postrm" "$ROOT/DEBIAN/"
 SIZE=$(du -sk --exclude=DEBIAN "$ROOT" | cut -f1)
 sed -e "s/@VERSION@/$VERSION/" -e "s/@ARCH@/$ARCH/" -e "s/@INSTALLED_SIZE@/$SIZE/" \
