@@ -116,7 +116,7 @@ export class Gateway implements StatusSource {
     try {
       await this.queue.start();
       for (const [name, sinkConfig] of Object.entries(this.config.sinks)) {
-        const sink = createSink(name, sinkConfig, {
+        const sink = await createSink(name, sinkConfig, {
           gatewayId: this.config.gatewayId,
           dataDir: resolve(this.config.dataDir),
           log: this.log.child({ sink: name }),

@@ -16,7 +16,7 @@ import {
   type TlsOptions,
   type Server as TlsServer,
 } from 'node:tls';
-import { createWebSocketStream, WebSocketServer } from 'ws';
+import type { WebSocketServer } from 'ws';
 import { TidegateError } from '../errors.js';
 import type { MqttConfig } from './config.js';
 
@@ -128,6 +128,8 @@ export class Listeners {
       const transport: Transport = ws.tls ? 'wss' : 'ws';
       const server = ws.tls && cfg.tls ? createHttpsServer(tlsOptions(cfg.tls)) : createHttpServer();
       if (ws.tls) server.on('tlsClientError', (err: Error) => this.onTlsError(err, 'wss'));
+      // loaded only when a WebSocket listener is configured (memory on a Pi)
+      const { createWebSocketStream, WebSocketServer } = await import('ws');
       // maxPayload: one WebSocket message never needs to exceed one MQTT packet (plus its header)
       const wss = new WebSocketServer({ server, path: ws.path, maxPayload: Number(cfg.maxPacketSize) + 8 });
       wss.on('connection', (sock, req) => {

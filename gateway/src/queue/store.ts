@@ -42,6 +42,9 @@ export interface StoreOptions {
   sinks: Record<string, SinkLimits>;
 }
 
+/** Free space below this (and under a quarter of the file) is left for reuse, not vacuumed. */
+export const RECLAIM_MIN_BYTES = 8 * 1024 * 1024;
+
 /** Fixed per-row overhead counted against the budget (row header, index entry). */
 export const ROW_OVERHEAD = 48;
 
@@ -341,12 +344,21 @@ export class QueueStore {
     return out;
   }
 
-  /** Returns free pages to the file system, a bounded amount per call. */
+  /**
+   * Returns free pages to the file system, a bounded amount per call, and only when
+   * there are many: a queue in steady use reuses its free pages, and vacuuming them
+   * each time would move pages around, write the SD card for nothing and hold the
+   * writer (and so every PUBACK) while it runs. After a drain the file does shrink.
+   */
   reclaim(maxPages = 2048): number {
     const free = this.db.pragma('freelist_count', { simple: true }) as number;
+    const total = this.db.pragma('page_count', { simple: true }) as number;
+    const pageSize = this.db.pragma('page_size', { simple: true }) as number;
+    if (free * pageSize < RECLAIM_MIN_BYTES && free < total / 4) return 0;
     if (free === 0) return 0;
-    this.db.pragma(`incremental_vacuum(${Math.min(free, maxPages)})`);
-    return Math.min(free, maxPages);
+    const n = Math.min(free, maxPages);
+    this.db.pragma(`incremental_vacuum(${n})`);
+    return n;
   }
 
   read(sink: string, afterSeq: number, maxRecords: number, maxBytes: number): StoredRecord[] {
