@@ -28,7 +28,7 @@ function payload(dev: number, seq: number): string {
   const base = JSON.stringify({ d: dev, seq, t: 21.5, h: 40.25, ts: Date.now() });
   return base.length >= PAYLOAD
     ? base
-    : base.slice(0, -1) + `,"pad":"${'x'.repeat(PAYLOAD - base.length - 9)}"}`;
+    : `${base.slice(0, -1)},"pad":"${'x'.repeat(PAYLOAD - base.length - 9)}"}`;
 }
 
 /** devices x count QoS 1 publishes; each device keeps `window` in flight, or sends `rate` msg/s. */

@@ -89,7 +89,8 @@ export class SystemdNotifier {
     this.timer = null;
   }
 
-  private send(vars: string[]): Promise<boolean> {
+  /** one notification (READY=1, WATCHDOG=1, ...); false when it failed (logged and counted) */
+  send(vars: string[]): Promise<boolean> {
     return new Promise((resolve) => {
       execFile(
         this.options.command ?? 'systemd-notify',
