@@ -5,62 +5,20 @@
 # enablement, the conffile, the permissions, the gateway starting as that user,
 # an upgrade keeping an edited conffile, remove and purge.
 #
-# arm64 roots run under qemu-user through binfmt_misc: the maintainer scripts
-# are arm64 shell scripts run by arm64 dpkg, so every exec must be emulated.
-# This registers the qemu-aarch64 handler shipped by qemu-user-static (F flag:
-# works inside the chroot) if the kernel does not have it yet.
+# arm64 roots run under qemu-user through binfmt_misc (see check-lib.sh).
 #
 # Usage: bash gateway/deploy/deb-install-check.sh dist/deploy/tidegate_<v>_<arch>.deb
 set -euo pipefail
 DEB=$(readlink -f "${1:?usage: deb-install-check.sh <deb>}")
-ARCH=$(dpkg-deb -f "$DEB" Architecture)
-CACHE=${TIDEGATE_CACHE:-$HOME/.cache/tidegate-deploy}
-SUITE=bookworm MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
-T0=$(date +%s)
-step() { echo "=== [$(($(date +%s) - T0))s] $*"; }
-
-need=()
-command -v debootstrap >/dev/null || need+=(debootstrap)
-[ "$ARCH" = amd64 ] || command -v qemu-aarch64-static >/dev/null || need+=(qemu-user-static)
-if [ ${#need[@]} -gt 0 ]; then
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
-fi
-if [ "$ARCH" = arm64 ] && [ ! -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ]; then
-  [ -e /proc/sys/fs/binfmt_misc/register ] || mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
-  cat /usr/lib/binfmt.d/qemu-aarch64.conf >/proc/sys/fs/binfmt_misc/register
-fi
-
-ROOTFS=$CACHE/debootstrap-$SUITE-$ARCH.tar
-if [ ! -f "$ROOTFS" ]; then
-  step "debootstrap $SUITE $ARCH (once; cached in $ROOTFS)"
-  B=$(mktemp -d /tmp/tidegate-debootstrap-XXXXXX)
-  debootstrap --arch="$ARCH" --variant=minbase --include=systemd,udev,libstdc++6,passwd \
-    "$SUITE" "$B/root" "$MIRROR" >"$B/log" 2>&1 || { tail -30 "$B/log"; exit 1; }
-  mkdir -p "$CACHE" && tar -C "$B/root" -cf "$ROOTFS.tmp" . && mv "$ROOTFS.tmp" "$ROOTFS"
-  rm -rf "$B"
-fi
+HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=check-lib.sh
+. "$HERE/check-lib.sh"
 
 step "fresh root from the cache"
-R=$(mktemp -d /tmp/tidegate-debroot-XXXXXX)
-cleanup() {
-  umount "$R/proc" 2>/dev/null || true
-  rm -rf "$R"
-}
-trap cleanup EXIT
-tar -C "$R" -xf "$ROOTFS"
-mount -t proc proc "$R/proc"
+R=$(new_root)
+ROOTS+=("$R")
 cp "$DEB" "$R/tmp/tidegate.deb"
-# a clean environment: nothing of the host (NODE_EXTRA_CA_CERTS, PATH, ...) leaks in
-in_root() { chroot "$R" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 "$@"; }
-
-PASS=0 FAIL=0
-check() { # check NAME EXPECTED ACTUAL
-  if [ "$2" = "$3" ]; then
-    PASS=$((PASS + 1)) && echo "PASS $1: $3"
-  else
-    FAIL=$((FAIL + 1)) && echo "FAIL $1: expected '$2', got '$3'"
-  fi
-}
+in_root() { run_in "$R" "$@"; }
 
 step "dpkg -i (the root's own $ARCH dpkg and maintainer scripts)"
 in_root dpkg -i /tmp/tidegate.deb

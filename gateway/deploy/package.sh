@@ -5,7 +5,8 @@
 # the packaged files (arm64 under qemu-user, amd64 natively).
 #
 # Usage: bash gateway/deploy/package.sh arm64|amd64 [--no-smoke] [--deb-check]
-#   --deb-check  also install the .deb into a debootstrapped Debian root (deb-install-check.sh)
+#   --deb-check  also install the .deb into debootstrapped Debian roots (deb-install-check.sh)
+#                and check the SD-card hooks: first boot, cloud-init, pi-gen (image-hooks-check.sh)
 # Env: TIDEGATE_PKG_OUT (default dist/deploy), TIDEGATE_CACHE (default ~/.cache/tidegate-deploy),
 #      TIDEGATE_DEB_COMPRESS (default "-Zzstd -z12"; "-Zxz -z6" for the smallest file)
 set -euo pipefail
@@ -176,5 +177,7 @@ fi
 if [ "$DEBCHECK" = 1 ]; then
   step "install check in a debootstrapped Debian root ($ARCH)"
   bash "$HERE/deb-install-check.sh" "$DEB"
+  step "first-boot, cloud-init and pi-gen hooks in debootstrapped roots ($ARCH)"
+  bash "$HERE/image-hooks-check.sh" "$DEB"
 fi
 step "done"
