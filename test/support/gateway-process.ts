@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { GATEWAY_NODE_FLAGS } from '../../gateway/src/launch.js';
 import { gatewayCli } from './paths.js';
 
 export interface GatewayProcess {
@@ -47,7 +48,7 @@ export async function startGateway(
   };
   const configFile = opts.configFile ?? join(dataDir, 'tidegate.yaml');
   writeFileSync(configFile, stringify(full));
-  const proc = spawn(process.execPath, [gatewayCli, 'start', '--config', configFile], {
+  const proc = spawn(process.execPath, [...GATEWAY_NODE_FLAGS, gatewayCli, 'start', '--config', configFile], {
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -3,11 +3,13 @@
  * started from a config file, killed with any signal, restarted on the same
  * MQTT port and data dir, and asked for its status over HTTP.
  */
+
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { GATEWAY_NODE_FLAGS } from '../../../gateway/src/launch.js';
 
 /** dist/device-sim/src/scenario/ -> dist/gateway/src/cli.js */
 export const gatewayCli = fileURLToPath(new URL('../../../gateway/src/cli.js', import.meta.url));
@@ -59,9 +61,13 @@ export class GatewayProcess {
 
   async start(timeoutMs = 20_000): Promise<void> {
     if (this.proc) return;
-    const proc = spawn(process.execPath, [gatewayCli, 'start', '--config', this.configFile], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const proc = spawn(
+      process.execPath,
+      [...GATEWAY_NODE_FLAGS, gatewayCli, 'start', '--config', this.configFile],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     this.proc = proc;
     live.add(proc);
     this.exited = new Promise((resolve) =>

@@ -36,8 +36,10 @@ export const configSchema = z.strictObject({
           'power-loss: fsync every commit (synchronous=FULL); process-crash: survive kill -9 only (NORMAL)',
         ),
       maxCommitDelay: duration
-        .default('0ms')
-        .describe('extra wait to gather a larger group commit (0 = commit as soon as the last one ends)'),
+        .default('4ms')
+        .describe(
+          'wait this long to gather more publishes into one commit: fewer, larger writes (measured with 1,000 devices at 1 msg/s: 16.5 KB written per message at 0ms, 6.3 KB at 4ms, 4.1 KB at 10ms; PUBACK p99 5.8 / 14.6 / 29.8 ms)',
+        ),
       retentionInterval: duration.default('10s').describe('how often expiry and space reclaim run'),
     })
     .prefault({}),

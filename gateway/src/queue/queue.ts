@@ -61,6 +61,8 @@ export class Queue {
     mkdirSync(this.opts.dataDir, { recursive: true });
     const worker = new Worker(new URL('./worker.js', import.meta.url), {
       workerData: { file: this.file, durability: this.opts.durability, sinks: this.opts.sinks },
+      // the writer holds a batch at a time; a small young generation keeps its RSS small
+      resourceLimits: { maxYoungGenerationSizeMb: 8 },
     });
     this.worker = worker;
     await new Promise<void>((resolve, reject) => {
