@@ -75,6 +75,11 @@ check 'firstboot: gateway enabled, journald capped' 'enabled SystemMaxUse=64M' \
     grep -h SystemMaxUse= "$R/etc/systemd/journald.conf.d/60-tidegate.conf")"
 check 'firstboot: log written' 'yes' "$(grep -q 'tidegate-firstboot: done' "$R/var/log/tidegate-firstboot.log" && echo yes || echo no)"
 
+if [ "$ARCH" != arm64 ]; then
+  echo "image-hooks: $PASS passed, $FAIL failed (pi-gen builds Raspberry Pi images: arm64 only)"
+  [ "$FAIL" = 0 ]
+  exit
+fi
 step "pi-gen stage 00-run.sh with ROOTFS_DIR and on_chroot (as pi-gen defines them)"
 R2=$(new_root)
 ROOTS+=("$R2")
@@ -90,7 +95,7 @@ check 'pi-gen: package default config, gateway enabled, journald capped' \
   "$(grep -h '^gatewayId:' "$R2/etc/tidegate/tidegate.yaml") $(
     [ -L "$R2/etc/systemd/system/multi-user.target.wants/tidegate.service" ] && echo enabled || echo disabled) $(
     grep -ho 'SystemMaxUse=64M' "$R2/etc/systemd/journald.conf.d/60-tidegate.conf")"
-check 'pi-gen: nothing left in /tmp' '' "$(ls "$R2/tmp")"
+check 'pi-gen: nothing left in /tmp' 'empty' "$(ls -A "$R2/tmp" && echo empty)"
 
 step "done"
 echo "image-hooks: $PASS passed, $FAIL failed"

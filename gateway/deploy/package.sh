@@ -61,6 +61,15 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
+BOOTSTRAP=
+if [ "$DEBCHECK" = 1 ] && [ ! -f "$CACHE/debootstrap-bookworm-$ARCH.tar" ]; then
+  # mostly downloads and emulated dpkg: overlaps with the build below
+  step "debootstrap of the check root started in the background"
+  mkdir -p "$OUT"
+  bash "$HERE/debootstrap-cache.sh" "$ARCH" >"$OUT/debootstrap-$ARCH.log" 2>&1 &
+  BOOTSTRAP=$!
+fi
+
 step "$NODE_PKG@$NODE_VERSION from the npm registry (pinned sha512)"
 mkdir -p "$CACHE"
 NODEDIR=$CACHE/$NODE_PKG-$NODE_VERSION
@@ -175,6 +184,10 @@ if [ "$SMOKE" = 1 ]; then
   bash "$HERE/smoke-test.sh" "$DEB"
 fi
 if [ "$DEBCHECK" = 1 ]; then
+  if [ -n "$BOOTSTRAP" ]; then
+    step "waiting for the debootstrap"
+    wait "$BOOTSTRAP" || { cat "$OUT/debootstrap-$ARCH.log"; exit 1; }
+  fi
   step "install check in a debootstrapped Debian root ($ARCH)"
   bash "$HERE/deb-install-check.sh" "$DEB"
   step "first-boot, cloud-init and pi-gen hooks in debootstrapped roots ($ARCH)"
