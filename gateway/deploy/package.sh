@@ -104,6 +104,12 @@ if ! npx tsc -p tsconfig.json; then
 fi
 node dist/gateway/src/cli.js check-config "$HERE/etc/tidegate.yaml"
 node dist/firmware-bridge/src/cli.js check-config "$HERE/etc/bridge.yaml"
+# the unit and the wrapper must launch the gateway with the flags the code names
+FLAGS=$(node --input-type=module -e "import('$REPO/dist/gateway/src/launch.js').then((m) => console.log(m.GATEWAY_NODE_FLAGS.join(' ')))")
+for f in "$HERE/systemd/tidegate.service" "$HERE/bin/tidegate"; do
+  grep -q -- "/node $FLAGS /opt/tidegate/app/dist/gateway/src/cli.js\|/bin/node\" $FLAGS \"" "$f" ||
+    { echo "package.sh: $f does not launch node with GATEWAY_NODE_FLAGS ($FLAGS)" >&2; exit 1; }
+done
 VERSION=$(node -p "require('./package.json').version")
 
 step "production node_modules for linux-$NPM_CPU (no install scripts)"

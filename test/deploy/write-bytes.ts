@@ -172,38 +172,21 @@ async function main(): Promise<void> {
   rows.push(rawSqlite(1, 2000));
   rows.push(rawSqlite(1, 2000, 1024));
   rows.push(rawSqlite(100, 20_000));
+  // maxCommitDelay is set on every row: 0ms = commit as soon as the previous one ends
+  const d0 = { maxCommitDelay: '0ms' };
+  const d4 = { maxCommitDelay: '4ms' }; // the shipped default
+  const one = { devices: 1, count: 2000 };
+  const paced = { devices: 20, count: 50, rate: 5 };
+  const burst = { devices: 20, count: 1000, window: 8 };
+  rows.push(await scenario('1 device, one publish at a time, 0ms, sink down', 'down', one, d0));
+  rows.push(await scenario('1 device, one publish at a time, 4ms, sink down', 'down', one, d4));
+  rows.push(await scenario('20 devices x 5 msg/s (100 msg/s), 0ms, sink down', 'down', paced, d0));
+  rows.push(await scenario('20 devices x 5 msg/s, 4ms, sink down', 'down', paced, d4));
   rows.push(
-    await scenario('1 device, one publish at a time, sink down', 'down', { devices: 1, count: 2000 }),
+    await scenario('20 devices x 5 msg/s, 50ms, sink down', 'down', paced, { maxCommitDelay: '50ms' }),
   );
-  rows.push(
-    await scenario('20 devices x 5 msg/s (100 msg/s), sink down', 'down', {
-      devices: 20,
-      count: 50,
-      rate: 5,
-    }),
-  );
-  rows.push(
-    await scenario(
-      '20 devices x 5 msg/s, maxCommitDelay 50ms, sink down',
-      'down',
-      { devices: 20, count: 50, rate: 5 },
-      { maxCommitDelay: '50ms' },
-    ),
-  );
-  rows.push(
-    await scenario('20 devices, 8 in flight each, sink down', 'down', {
-      devices: 20,
-      count: 1000,
-      window: 8,
-    }),
-  );
-  rows.push(
-    await scenario('20 devices, 8 in flight each, file sink draining', 'file', {
-      devices: 20,
-      count: 1000,
-      window: 8,
-    }),
-  );
+  rows.push(await scenario('20 devices, 8 in flight each, 0ms, sink down', 'down', burst, d0));
+  rows.push(await scenario('20 devices, 8 in flight each, 4ms, file sink draining', 'file', burst, d4));
   const head = ['scenario', 'messages', 'msg/s', 'msg/commit', 'write_bytes/msg', 'x payload', 'wchar/msg'];
   const lines = rows.map((r) => [
     r.scenario,
@@ -217,7 +200,9 @@ async function main(): Promise<void> {
   const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
   const fmt = (cells: string[]) =>
     `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
-  process.stdout.write(`payload ${PAYLOAD} B; write_bytes from /proc/<pid>/io; data in ${tmpdir()}\n`);
+  process.stdout.write(
+    `payload ${PAYLOAD} B; maxCommitDelay in each row; write_bytes from /proc/<pid>/io; data in ${tmpdir()}\n`,
+  );
   process.stdout.write(`${fmt(head)}\n|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|\n`);
   for (const l of lines) process.stdout.write(`${fmt(l)}\n`);
   process.exit(0);
