@@ -42,9 +42,13 @@ async function publish(port: number, devices: number, count: number, o: { window
   await Promise.all(
     clients.map(async (c, d) => {
       const inflight = new Set<Promise<unknown>>();
+      // devices on their own clocks: each starts at a random phase of its period
+      const phase = o.rate ? Math.random() * (1000 / o.rate) : 0;
       for (let s = 0; s < count; s++) {
-        if (o.rate)
-          await new Promise((r) => setTimeout(r, Math.max(0, t0 + (s * 1000) / o.rate! - Date.now())));
+        if (o.rate) {
+          const at = t0 + phase + (s * 1000) / o.rate;
+          await new Promise((r) => setTimeout(r, Math.max(0, at - Date.now())));
+        }
         const p = c.publishAsync(`devices/wb-${d}/telemetry`, payload(d, s), { qos: 1 });
         inflight.add(p);
         void p.finally(() => inflight.delete(p));
