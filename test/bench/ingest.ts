@@ -80,7 +80,10 @@ function row(name: string, r: LoadResult, lagP99Ms: number, ref?: LoadResult): s
 
 async function main(): Promise<void> {
   const lines: string[] = [];
-  const gw = await startGateway({});
+  // BENCH_GATEWAY_CONFIG='{"queue":{"maxCommitDelay":0}}' compares settings
+  const gw = await startGateway(
+    JSON.parse(process.env.BENCH_GATEWAY_CONFIG ?? '{}') as Record<string, unknown>,
+  );
   const aedes = await plainAedes();
   const lagOfGateway = async () =>
     (await scrape(gw.statusPort, gw.token)).get('nodejs_eventloop_lag_p99_seconds')! * 1000;

@@ -96,6 +96,7 @@ export class SqlitePersistence {
   private readonly subs = new Map<string, Map<string, SubRecord>>();
   private readonly queued = new Map<string, number>();
   private readonly pending = new WeakMap<object, number>();
+  private enqueueMany: ((list: Array<{ clientId: string }>, p: Packet) => void) | null = null;
   private stmts: ReturnType<SqlitePersistence['prepare']> | null = null;
 
   constructor(private readonly opts: SqlitePersistenceOptions) {}
@@ -348,9 +349,17 @@ export class SqlitePersistence {
   }
 
   async outgoingEnqueueCombi(subs: Array<{ clientId: string }>, packet: Packet): Promise<void> {
-    this.db!.transaction(() => {
-      for (const sub of subs) this.enqueueOne(sub.clientId, packet);
-    })();
+    // aedes calls this for every publish, mostly with no offline subscriber: no transaction then,
+    // and the transaction wrapper is built once (better-sqlite3 prepares BEGIN/COMMIT per wrapper)
+    if (subs.length === 0) return;
+    if (subs.length === 1) {
+      this.enqueueOne(subs[0]!.clientId, packet);
+      return;
+    }
+    this.enqueueMany ??= this.db!.transaction((list: Array<{ clientId: string }>, p: Packet) => {
+      for (const sub of list) this.enqueueOne(sub.clientId, p);
+    });
+    this.enqueueMany(subs, packet);
   }
 
   async outgoingUpdate(client: ClientRef, packet: Packet): Promise<void> {
