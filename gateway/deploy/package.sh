@@ -50,6 +50,8 @@ command -v make >/dev/null || need+=(make)
 command -v python3 >/dev/null || need+=(python3)
 command -v socat >/dev/null || need+=(socat)
 command -v dpkg-deb >/dev/null || need+=(dpkg)
+command -v openssl >/dev/null || need+=(openssl)
+[ "$DEBCHECK" = 0 ] || command -v debootstrap >/dev/null || need+=(debootstrap)
 if [ "$ARCH" = arm64 ]; then
   command -v aarch64-linux-gnu-g++ >/dev/null || need+=(crossbuild-essential-arm64)
   command -v qemu-aarch64-static >/dev/null || need+=(qemu-user-static)
