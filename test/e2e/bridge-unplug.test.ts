@@ -37,7 +37,7 @@ afterAll(async () => {
 });
 
 async function session(n: number): Promise<SimulatedFirmware> {
-  const sim = new SimulatedFirmware({ path: pty.devicePath, deviceId: 'unplug-1', ackTimeoutMs: 200 });
+  const sim = new SimulatedFirmware({ path: pty.devicePath, deviceId: 'unplug-1', ackTimeoutMs: 1000 }); // 200 ms retransmitted HELLOs under a loaded CI machine
   await sim.open();
   expect((await sim.hello()).ok).toBe(true);
   for (let i = 0; i < 3; i++) expect((await sim.sendData('count', { session: n, i })).ok).toBe(true);
