@@ -157,7 +157,7 @@ export class QueueStore {
   private readonly limits = new Map<number, SinkLimits>();
   private readonly stmt;
 
-  constructor(private readonly opts: StoreOptions) {
+  constructor(opts: StoreOptions) {
     this.db = openDatabase(opts.file, opts.durability);
     this.db.exec(SCHEMA);
     const upsert = this.db.prepare('INSERT INTO sinks(name) VALUES (?) ON CONFLICT(name) DO NOTHING');
