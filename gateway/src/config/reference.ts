@@ -48,7 +48,7 @@ function defaultText(s: Js): string {
 
 function objectVariants(s: Js): Js[] | null {
   const alts = s.anyOf ?? s.oneOf;
-  if (!alts || !alts.every((a) => a.type === 'object' && a.properties)) return null;
+  if (!alts?.every((a) => a.type === 'object' && a.properties)) return null;
   return alts;
 }
 
