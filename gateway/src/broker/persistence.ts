@@ -96,7 +96,8 @@ export class SqlitePersistence {
   private readonly subs = new Map<string, Map<string, SubRecord>>();
   private readonly queued = new Map<string, number>();
   private readonly pending = new WeakMap<object, number>();
-  private enqueueMany: ((list: Array<{ clientId: string }>, p: Packet) => void) | null = null;
+  private enqueueMany: ((list: Array<{ clientId: string }>, p: Packet, pendingId?: number) => void) | null =
+    null;
   private stmts: ReturnType<SqlitePersistence['prepare']> | null = null;
 
   constructor(private readonly opts: SqlitePersistenceOptions) {}
@@ -129,9 +130,9 @@ export class SqlitePersistence {
   /**
    * aedes sends a QoS 1 PUBACK *before* it stores a retained message or queues the
    * message for offline sessions. So the broker journals such a PUBLISH here before the
-   * queue commit (whose fsync then covers this row too) and settles it when aedes has
-   * finished publishing. A row left by a crash in between is replayed at start: retained
-   * stored, offline persistent sessions served (possibly twice: QoS 1 is at least once).
+   * queue commit (whose fsync then covers this row too) and settles it in the transaction
+   * that queues it for offline sessions (or when it is refused). A row left by a crash in
+   * between is replayed at start: retained stored, offline persistent sessions served once.
    */
   journal(packet: { topic: string; payload: Buffer; qos: number; retain: boolean }): number | null {
     if (!this.db || (!packet.retain && this.trie.match(packet.topic).length === 0)) return null;
@@ -147,24 +148,31 @@ export class SqlitePersistence {
     return id;
   }
 
-  /** aedes has stored and queued this publish (called from its `published` hook), or it was refused. */
+  /** The publish was refused (or aedes has published it: a no-op when outgoingEnqueueCombi settled it). */
   settle(payload: unknown): void {
-    if (!this.db || !(payload instanceof Uint8Array)) return;
+    if (!this.db) return;
+    const id = this.takePending(payload);
+    if (id !== undefined) this.s.delPending.run(id);
+  }
+
+  private takePending(payload: unknown): number | undefined {
+    if (!(payload instanceof Uint8Array)) return undefined;
     const id = this.pending.get(payload);
-    if (id === undefined) return;
-    this.pending.delete(payload);
-    this.s.delPending.run(id);
+    if (id !== undefined) this.pending.delete(payload);
+    return id;
   }
 
   private replayPending(broker: BrokerRef): void {
     const rows = this.s.allPending.all() as Array<{ id: number; packet: Buffer }>;
-    for (const r of rows) {
+    // one transaction per row: a crash during the replay must not queue a message twice
+    const replay = this.db!.transaction((r: { id: number; packet: Buffer }) => {
       const p = new PacketClass(dec<Packet>(r.packet), broker);
       if (p.retain) this.s.putRetained.run(String(p.topic), enc({ ...p }));
       const clients = new Set(this.trie.match(String(p.topic)).map((m) => m.clientId));
       for (const c of clients) this.enqueueOne(c, p);
       this.s.delPending.run(r.id);
-    }
+    });
+    for (const r of rows) replay(r);
   }
 
   private prepare(db: Database.Database) {
@@ -351,15 +359,27 @@ export class SqlitePersistence {
   async outgoingEnqueueCombi(subs: Array<{ clientId: string }>, packet: Packet): Promise<void> {
     // aedes calls this for every publish, mostly with no offline subscriber: no transaction then,
     // and the transaction wrapper is built once (better-sqlite3 prepares BEGIN/COMMIT per wrapper)
-    if (subs.length === 0) return;
-    if (subs.length === 1) {
+    // The journal row of this publish (see journal()) is settled in the same transaction as the
+    // enqueue: aedes calls this for every QoS > 0 publish, after storeRetained, so the row is gone
+    // exactly when the offline queues hold the message. Settling later (in the `published` hook)
+    // left a window in which a kill -9 kept both, and the replay queued it a second time
+    // (broker-restart.test.ts, 2 of 20 runs under CPU load).
+    const pendingId = this.takePending(packet.payload);
+    if (subs.length === 0) {
+      if (pendingId !== undefined) this.s.delPending.run(pendingId);
+      return;
+    }
+    if (subs.length === 1 && pendingId === undefined) {
       this.enqueueOne(subs[0]!.clientId, packet);
       return;
     }
-    this.enqueueMany ??= this.db!.transaction((list: Array<{ clientId: string }>, p: Packet) => {
-      for (const sub of list) this.enqueueOne(sub.clientId, p);
-    });
-    this.enqueueMany(subs, packet);
+    this.enqueueMany ??= this.db!.transaction(
+      (list: Array<{ clientId: string }>, p: Packet, id: number | undefined) => {
+        for (const sub of list) this.enqueueOne(sub.clientId, p);
+        if (id !== undefined) this.s.delPending.run(id);
+      },
+    );
+    this.enqueueMany(subs, packet, pendingId);
   }
 
   async outgoingUpdate(client: ClientRef, packet: Packet): Promise<void> {
