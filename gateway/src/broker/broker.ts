@@ -96,6 +96,7 @@ export class Broker {
         this.log.warn({ client, dropped: n }, 'offline session queue full: dropped the oldest messages');
       },
       allowSubscription: (client, topic) => a.subscriptionAllowed(client, topic),
+      dupOnResend: true,
     });
     this.persistence = persistence;
     const aedes = await Aedes.createBroker({

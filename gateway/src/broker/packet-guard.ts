@@ -4,8 +4,11 @@
  * after 10 MB sit in memory. (aedes 1.2 has no maximum packet size for MQTT 3.1.1.)
  * Remaining-length encoding: MQTT 3.1.1 section 2.2.3, at most 4 bytes [MQTT-2.2.3].
  */
+const UNSUBSCRIBE = 10;
+
 export class PacketGuard {
   private state: 'type' | 'length' | 'body' = 'type';
+  private type = 0;
   private remaining = 0;
   private multiplier = 1;
   private lengthBytes = 0;
@@ -17,7 +20,7 @@ export class PacketGuard {
     let i = 0;
     while (i < chunk.length) {
       if (this.state === 'type') {
-        i++;
+        this.type = chunk[i++]! >> 4;
         this.state = 'length';
         this.remaining = 0;
         this.multiplier = 1;
@@ -32,6 +35,11 @@ export class PacketGuard {
             code: 'PACKET_TOO_LARGE',
             message: `packet of ${this.remaining} bytes is over the limit of ${this.maxPacketSize} (mqtt.maxPacketSize)`,
           };
+        }
+        if ((b & 0x80) === 0 && this.type === UNSUBSCRIBE && this.remaining <= 2) {
+          // [MQTT-3.10.3-2]: an UNSUBSCRIBE with no topic filter is a protocol violation, which
+          // closes the connection [MQTT-4.8.0-1]; mqtt-packet parses it and aedes sent UNSUBACK
+          return { code: 'MALFORMED_PACKET', message: 'UNSUBSCRIBE without a topic filter' };
         }
         if ((b & 0x80) === 0) this.state = this.remaining === 0 ? 'type' : 'body';
         else if (this.lengthBytes === 4)

@@ -80,9 +80,18 @@ export interface SqlitePersistenceOptions {
   onDropped?: (clientId: string, n: number) => void;
   /** false for a filter the broker refused: aedes 1.2 would store every filter of the SUBSCRIBE */
   allowSubscription?: (client: object, topic: string) => boolean;
+  /**
+   * [MQTT-3.3.1-1]: a PUBLISH the broker re-sends (one that already had a packet id when it was
+   * stored) is streamed with DUP=1. aedes 1.2 re-sends it as stored, with DUP=0. Off by default:
+   * the aedes-persistence suite expects packets back exactly as they were stored.
+   */
+  dupOnResend?: boolean;
 }
 
 const enc = (v: unknown): Buffer => serialize(v);
+/** The packet's data without the callbacks aedes hangs on it (`writeCallback`), which v8 cannot serialize. */
+const wire = (p: object): Record<string, unknown> =>
+  Object.fromEntries(Object.entries(p).filter(([, v]) => typeof v !== 'function'));
 const dec = <T>(b: Buffer): T => deserialize(b) as T;
 
 function escapeGlob(s: string): string {
@@ -394,14 +403,17 @@ export class SqlitePersistence {
       s.setOutgoing.run(packet.brokerId ?? null, packet.brokerCounter ?? null, mid, enc(stored), same.id);
       return;
     }
-    // a PUBREL replaces the PUBLISH it follows (same packet identifier, no broker counter)
+    // a PUBREL replaces the PUBLISH it follows (same packet identifier, no broker counter).
+    // On a reconnect aedes re-sends a stored PUBREL as a QoSPacket carrying a writeCallback:
+    // serializing that threw, the client got an error and was closed on every reconnect, so a
+    // session left between PUBREC and PUBCOMP could never resume ([MQTT-4.4.0-1]).
     const other = s.byMidOther.get(client.id, packet.brokerId ?? null, mid) as { id: number } | undefined;
     if (!other) throw new Error('no such packet');
     s.setOutgoing.run(
       packet.brokerId ?? null,
       packet.brokerCounter ?? null,
       mid,
-      enc({ ...packet }),
+      enc(wire(packet)),
       other.id,
     );
   }
@@ -441,7 +453,12 @@ export class SqlitePersistence {
           message_id: number | null;
         }>;
         if (rows.length === 0) return;
-        for (const r of rows) yield self.withMid(r);
+        for (const r of rows) {
+          const p = self.withMid(r);
+          // a packet id is stored when aedes sends the PUBLISH; rows queued offline have none
+          if (self.opts.dupOnResend && p.cmd === 'publish' && r.message_id !== null) p.dup = true;
+          yield p;
+        }
         last = rows[rows.length - 1]!.id;
       }
     }
