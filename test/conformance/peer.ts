@@ -5,7 +5,7 @@
  * RETAIN, QoS, packet id) exactly as the broker sent it.
  */
 import { randomUUID } from 'node:crypto';
-import { connect as tcp, type Socket } from 'node:net';
+import { type Socket, connect as tcp } from 'node:net';
 import mqttPacket, { type IConnackPacket, type IConnectPacket, type Packet } from 'mqtt-packet';
 
 export type Cmd = Packet['cmd'];
@@ -139,7 +139,13 @@ export class Peer {
   }
 
   /** PUBLISH at QoS 0 or 1; at QoS 1 resolves when the PUBACK for `messageId` arrived. */
-  async publish(topic: string, payload: string, qos: 0 | 1 = 0, retain = false, messageId = 1): Promise<void> {
+  async publish(
+    topic: string,
+    payload: string,
+    qos: 0 | 1 = 0,
+    retain = false,
+    messageId = 1,
+  ): Promise<void> {
     this.send({ cmd: 'publish', topic, payload, qos, retain, dup: false, messageId });
     if (qos === 1 && !(await this.next('puback', 3000, (p) => p.messageId === messageId)))
       throw new Error(`no PUBACK for ${topic}`);
@@ -179,4 +185,18 @@ export class Peers {
   closeAll(): void {
     for (const p of this.all.splice(0)) p.drop();
   }
+}
+
+/**
+ * Proves that nothing sent before it is still on its way to `sub`: `pub` publishes a marker at
+ * QoS 1 on `topic` (which `sub` subscribes to) and the marker arrives. Both brokers deliver one
+ * publisher's messages to one subscriber in the order they were received, so a message that has
+ * not arrived by then was not delivered ("nothing came" without waiting on a timer).
+ */
+export async function barrier(pub: Peer, sub: Peer, topic: string): Promise<void> {
+  const marker = `barrier-${randomUUID().slice(0, 6)}`;
+  await pub.publish(topic, marker, 1, false, 65_000);
+  const got = await sub.next('publish', 3000, (p) => p.topic === topic && String(p.payload) === marker);
+  if (!got) throw new Error(`barrier on ${topic} did not arrive`);
+  if (got.qos > 0 && got.messageId !== undefined) sub.send({ cmd: 'puback', messageId: got.messageId });
 }

@@ -243,6 +243,9 @@ export class Broker {
     packet: PublishPacket,
     cb: (err?: Error | null) => void,
   ): void {
+    // [MQTT-3.3.1-3]: the DUP of an incoming PUBLISH is not passed on; aedes 1.2 copies it to
+    // every subscriber. The flag only tells this hop's receiver about a retransmission.
+    packet.dup = false;
     // $SYS and other broker-internal topics are not data
     if (packet.topic.startsWith('$')) {
       cb(client ? new Error('publishing to $ topics is not allowed') : null);
