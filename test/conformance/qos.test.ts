@@ -165,34 +165,35 @@ describe.each(brokers)('%s: QoS flows', (_name, port) => {
     sub.send({ cmd: 'pubcomp', messageId: got!.messageId! });
   });
 
-  it('[MQTT-3.8.4-6] [MQTT-3.3.5-1] delivers at the lower of the published QoS and the granted QoS', async () => {
-    const root = topicRoot();
-    const sub = await peers.connect();
-    expect(
-      await sub.subscribe([
-        [`${root}/low`, 1],
-        [`${root}/high`, 2],
-      ]),
-    ).toEqual([1, 2]);
-    const pub = await peers.connect();
-    pub.send({
-      cmd: 'publish',
-      topic: `${root}/low`,
-      payload: 'x',
-      qos: 2,
-      messageId: 6,
-      retain: false,
-      dup: false,
-    });
-    await pub.next('pubrec');
-    pub.send({ cmd: 'pubrel', messageId: 6 });
-    await pub.next('pubcomp');
-    await pub.publish(`${root}/high`, 'y', 0);
-    const low = await sub.publishOn(`${root}/low`);
-    expect(low?.qos).toBe(1);
-    sub.send({ cmd: 'puback', messageId: low!.messageId! });
-    expect((await sub.publishOn(`${root}/high`))?.qos).toBe(0);
-  });
+  it.each([
+    ['an exact filter', 'low'],
+    // aedes 1.2 lowered the QoS only for a filter equal to the topic: tidegate sent QoS 2 here
+    // before delivery.ts; Mosquitto sends QoS 1: right
+    ['a wildcard filter', 'low/+'],
+  ])(
+    '[MQTT-3.8.4-6] [MQTT-3.3.5-1] delivers at the lower of the published and the granted QoS, through %s',
+    async (_what, filter) => {
+      const root = topicRoot();
+      const sub = await peers.connect();
+      expect(
+        await sub.subscribe([
+          [`${root}/${filter}`, 1],
+          [`${root}/high`, 2],
+        ]),
+      ).toEqual([1, 2]);
+      const pub = await peers.connect();
+      const topic = `${root}/${filter.replace('+', 'x')}`;
+      pub.send({ cmd: 'publish', topic, payload: 'x', qos: 2, messageId: 6, retain: false, dup: false });
+      await pub.next('pubrec');
+      pub.send({ cmd: 'pubrel', messageId: 6 });
+      await pub.next('pubcomp');
+      await pub.publish(`${root}/high`, 'y', 0);
+      const low = await sub.publishOn(topic);
+      expect(low?.qos).toBe(1);
+      sub.send({ cmd: 'puback', messageId: low!.messageId! });
+      expect((await sub.publishOn(`${root}/high`))?.qos).toBe(0);
+    },
+  );
 
   it('[MQTT-4.6.0-6] delivers the QoS 1 messages of one publisher on one topic in the order it sent them', async () => {
     const root = topicRoot();

@@ -13,6 +13,7 @@ import type { Logger } from '../observe/log.js';
 import type { Metrics } from '../observe/metrics.js';
 import { Admission } from './admission.js';
 import type { MqttConfig } from './config.js';
+import { deliverAtGrantedQos } from './delivery.js';
 import type { Limits } from './limits.js';
 import { type Connection, Listeners, type Transport } from './listeners.js';
 import { PacketGuard } from './packet-guard.js';
@@ -194,6 +195,7 @@ export class Broker {
     stream.once('close', () => this.connections.delete(conn));
     socket.once('close', () => this.connections.delete(conn));
     const client = this.aedes.handle(stream, undefined as never) as Client;
+    deliverAtGrantedQos(client as unknown as Parameters<typeof deliverAtGrantedQos>[0]);
     this.admission.attach(client, conn);
     this.guard(client as unknown as ParserHolder, conn);
   }
