@@ -129,30 +129,30 @@ for part in gateway firmware-bridge device-sim; do
 done
 find "$APP/dist" -name '*.map' -delete
 
-step "native addons: better-sqlite3 and cbor-extract for $ARCH"
-# better-sqlite3 12 and cbor-extract have no usable prebuild here (their download
-# hosts are unreachable), so node-gyp builds them against the target Node's
-# headers. Cached by addon version + Node version + arch; ~70 s cold on 2 cores.
+step "native addons: better-sqlite3 for $ARCH (cbor-extract ships a prebuild)"
+# better-sqlite3 12 has no usable prebuild here (its download host is unreachable), so
+# node-gyp builds it against the target Node's headers. Cached by addon version + Node
+# version + arch; ~70 s cold on 2 cores. cbor-extract is pinned (package.json overrides)
+# to a version whose @cbor-extract/cbor-extract-linux-<cpu> prebuild is on the npm registry;
+# npm installed the one for --cpu above, and the ELF check below proves its architecture.
 BS3=$(node -p "require('$APP/node_modules/better-sqlite3/package.json').version")
-CBX=$(node -p "require('$APP/node_modules/cbor-extract/package.json').version")
-NATIVE=$CACHE/native-$ARCH-node$NODE_VERSION-bs3-$BS3-cbx-$CBX
+NATIVE=$CACHE/native-$ARCH-node$NODE_VERSION-bs3-$BS3
 if [ ! -f "$NATIVE/better_sqlite3.node" ]; then
   (cd "$APP" && env npm_config_arch="$NPM_CPU" npm_config_target_arch="$NPM_CPU" \
     npm_config_nodedir="$NODEDIR" npm_config_build_from_source=true \
     CC="$TRIPLET-gcc" CXX="$TRIPLET-g++" AR="$TRIPLET-ar" LINK="$TRIPLET-g++" JOBS=2 \
-    npm rebuild better-sqlite3 cbor-extract --foreground-scripts >"$OUT/$ARCH/rebuild.log" 2>&1) ||
+    npm rebuild better-sqlite3 --foreground-scripts >"$OUT/$ARCH/rebuild.log" 2>&1) ||
     { tail -40 "$OUT/$ARCH/rebuild.log"; exit 1; }
   mkdir -p "$NATIVE.tmp"
   cp "$APP/node_modules/better-sqlite3/build/Release/better_sqlite3.node" "$NATIVE.tmp/"
-  cp "$APP/node_modules/cbor-extract/build/Release/extract.node" "$NATIVE.tmp/"
   rm -rf "$NATIVE" && mv "$NATIVE.tmp" "$NATIVE"
 fi
-for m in better-sqlite3 cbor-extract; do
-  rm -rf "$APP/node_modules/$m/build" "$APP/node_modules/$m/deps" "$APP/node_modules/$m/src"
-  mkdir -p "$APP/node_modules/$m/build/Release"
-done
+rm -rf "$APP/node_modules/better-sqlite3/build" "$APP/node_modules/better-sqlite3/deps" "$APP/node_modules/better-sqlite3/src"
+mkdir -p "$APP/node_modules/better-sqlite3/build/Release"
 cp "$NATIVE/better_sqlite3.node" "$APP/node_modules/better-sqlite3/build/Release/"
-cp "$NATIVE/extract.node" "$APP/node_modules/cbor-extract/build/Release/"
+ls "$APP/node_modules/@cbor-extract/cbor-extract-linux-$NPM_CPU/"*.node >/dev/null ||
+  { echo "package.sh: no @cbor-extract/cbor-extract-linux-$NPM_CPU prebuild installed" >&2; exit 1; }
+find "$APP/node_modules" -type d -path '*/node_modules/cbor-extract' -exec rm -rf {}/src {}/build \;
 
 step "prune, strip, check every binary is $ELF"
 P=$APP/node_modules/@serialport/bindings-cpp/prebuilds

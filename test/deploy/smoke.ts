@@ -115,7 +115,9 @@ async function main(): Promise<void> {
       `const r = require('module').createRequire(${JSON.stringify(join(opt, 'app/package.json'))});
 const D = r('better-sqlite3'); const db = new D(':memory:');
 const v = db.prepare('select sqlite_version() v').get().v;
-r('cbor-extract'); const b = r('@serialport/bindings-cpp');
+const x = require('module').createRequire(r.resolve('cbor-x'))('cbor-extract'); // nested under cbor-x
+if (typeof x.extractStrings !== 'function') throw new Error('cbor-extract has no native extractStrings');
+const b = r('@serialport/bindings-cpp');
 console.log('sqlite ' + v + ', cbor-extract ok, bindings ' + typeof b.autoDetect);`,
     );
     return runTarget([script]);
