@@ -3,10 +3,14 @@
  * reported by path and unknown keys refused. `${ENV}` interpolation and issue
  * wording are the gateway's (config/load.ts), so both tools speak alike.
  */
-import { readFileSync } from 'node:fs';
-import { parseDocument } from 'yaml';
 import { z } from 'zod';
-import { ConfigError, formatIssue, interpolate } from '../../gateway/src/config/load.js';
+import {
+  ConfigError,
+  formatIssue,
+  interpolate,
+  parseYamlText,
+  readYamlFile,
+} from '../../gateway/src/config/load.js';
 import { bytes, duration, port } from '../../gateway/src/config/primitives.js';
 
 export { ConfigError };
@@ -156,26 +160,9 @@ export function parseBridgeConfigText(
   source: string,
   env: NodeJS.ProcessEnv = process.env,
 ): BridgeConfig {
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    throw new ConfigError(
-      source,
-      doc.errors.map(
-        (e) => `YAML ${e.code} at line ${e.linePos?.[0]?.line ?? '?'}: ${e.message.split('\n')[0]}`,
-      ),
-    );
-  }
-  return parseBridgeConfig(doc.toJS(), source, env);
+  return parseBridgeConfig(parseYamlText(text, source), source, env);
 }
 
 export function loadBridgeConfig(file: string, env: NodeJS.ProcessEnv = process.env): BridgeConfig {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new ConfigError(file, [
-      `cannot read the file: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
-    ]);
-  }
-  return parseBridgeConfigText(text, file, env);
+  return parseBridgeConfig(readYamlFile(file), file, env);
 }

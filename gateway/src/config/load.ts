@@ -115,7 +115,8 @@ export function parseConfig(raw: unknown, source: string, env: NodeJS.ProcessEnv
   return result.data;
 }
 
-export function parseConfigText(text: string, source: string, env: NodeJS.ProcessEnv = process.env): Config {
+/** YAML text -> plain data, with every syntax error and its line (shared with the bridge's config). */
+export function parseYamlText(text: string, source: string): unknown {
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     throw new ConfigError(
@@ -125,12 +126,11 @@ export function parseConfigText(text: string, source: string, env: NodeJS.Proces
       ),
     );
   }
-  return parseConfig(doc.toJS(), source, env);
+  return doc.toJS();
 }
 
-/** Loads FILE, or the built-in default when no file is given. */
-export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): Config {
-  if (file === undefined) return parseConfig({}, 'built-in default', env);
+/** Reads and parses a YAML file; an unreadable file is a ConfigError naming the reason. */
+export function readYamlFile(file: string): unknown {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -139,5 +139,15 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
       `cannot read the file: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
     ]);
   }
-  return parseConfigText(text, file, env);
+  return parseYamlText(text, file);
+}
+
+export function parseConfigText(text: string, source: string, env: NodeJS.ProcessEnv = process.env): Config {
+  return parseConfig(parseYamlText(text, source), source, env);
+}
+
+/** Loads FILE, or the built-in default when no file is given. */
+export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): Config {
+  if (file === undefined) return parseConfig({}, 'built-in default', env);
+  return parseConfig(readYamlFile(file), file, env);
 }
