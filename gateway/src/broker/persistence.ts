@@ -94,6 +94,23 @@ const wire = (p: object): Record<string, unknown> =>
   Object.fromEntries(Object.entries(p).filter(([, v]) => typeof v !== 'function'));
 const dec = <T>(b: Buffer): T => deserialize(b) as T;
 
+/**
+ * What each client's offline queue gets: one copy per client, at the highest QoS of its matching
+ * subscriptions [MQTT-3.3.5-1], never above it [MQTT-3.8.4-6]. aedes passes one entry per matching
+ * subscription and the packet at its published QoS, so a client with `a/#` and `a/+` got the message
+ * twice, and a QoS 1 subscription got a QoS 2 message at QoS 2 (test/conformance/session.test.ts).
+ */
+function perClient(subs: Array<{ clientId: string; qos?: number }>, packet: Packet): Array<[string, Packet]> {
+  // a subscription without a QoS (only in aedes-persistence's suite) takes the packet as it is
+  const at = (qos = Number.POSITIVE_INFINITY): Packet =>
+    qos >= Number(packet.qos) ? packet : { ...packet, qos };
+  if (subs.length === 1) return [[subs[0]!.clientId, at(subs[0]!.qos)]];
+  const best = new Map<string, number>();
+  for (const s of subs)
+    best.set(s.clientId, Math.max(best.get(s.clientId) ?? -1, s.qos ?? Number.POSITIVE_INFINITY));
+  return [...best].map(([clientId, qos]) => [clientId, at(qos)]);
+}
+
 function escapeGlob(s: string): string {
   return s.replace(/[*?[]/g, (c) => `[${c}]`);
 }
@@ -105,8 +122,7 @@ export class SqlitePersistence {
   private readonly subs = new Map<string, Map<string, SubRecord>>();
   private readonly queued = new Map<string, number>();
   private readonly pending = new WeakMap<object, number>();
-  private enqueueMany: ((list: Array<{ clientId: string }>, p: Packet, pendingId?: number) => void) | null =
-    null;
+  private enqueueMany: ((copies: Array<[string, Packet]>, pendingId?: number) => void) | null = null;
   private stmts: ReturnType<SqlitePersistence['prepare']> | null = null;
 
   constructor(private readonly opts: SqlitePersistenceOptions) {}
@@ -177,8 +193,7 @@ export class SqlitePersistence {
     const replay = this.db!.transaction((r: { id: number; packet: Buffer }) => {
       const p = new PacketClass(dec<Packet>(r.packet), broker);
       if (p.retain) this.s.putRetained.run(String(p.topic), enc({ ...p }));
-      const clients = new Set(this.trie.match(String(p.topic)).map((m) => m.clientId));
-      for (const c of clients) this.enqueueOne(c, p);
+      for (const [c, copy] of perClient(this.trie.match(String(p.topic)), p)) this.enqueueOne(c, copy);
       this.s.delPending.run(r.id);
     });
     for (const r of rows) replay(r);
@@ -365,7 +380,7 @@ export class SqlitePersistence {
     this.enqueueOne(sub.clientId, packet);
   }
 
-  async outgoingEnqueueCombi(subs: Array<{ clientId: string }>, packet: Packet): Promise<void> {
+  async outgoingEnqueueCombi(subs: Array<{ clientId: string; qos?: number }>, packet: Packet): Promise<void> {
     // aedes calls this for every publish, mostly with no offline subscriber: no transaction then,
     // and the transaction wrapper is built once (better-sqlite3 prepares BEGIN/COMMIT per wrapper)
     // The journal row of this publish (see journal()) is settled in the same transaction as the
@@ -378,17 +393,16 @@ export class SqlitePersistence {
       if (pendingId !== undefined) this.s.delPending.run(pendingId);
       return;
     }
-    if (subs.length === 1 && pendingId === undefined) {
-      this.enqueueOne(subs[0]!.clientId, packet);
+    const copies = perClient(subs, packet);
+    if (copies.length === 1 && pendingId === undefined) {
+      this.enqueueOne(copies[0]![0], copies[0]![1]);
       return;
     }
-    this.enqueueMany ??= this.db!.transaction(
-      (list: Array<{ clientId: string }>, p: Packet, id: number | undefined) => {
-        for (const sub of list) this.enqueueOne(sub.clientId, p);
-        if (id !== undefined) this.s.delPending.run(id);
-      },
-    );
-    this.enqueueMany(subs, packet, pendingId);
+    this.enqueueMany ??= this.db!.transaction((list: Array<[string, Packet]>, id: number | undefined) => {
+      for (const [clientId, p] of list) this.enqueueOne(clientId, p);
+      if (id !== undefined) this.s.delPending.run(id);
+    });
+    this.enqueueMany(copies, pendingId);
   }
 
   async outgoingUpdate(client: ClientRef, packet: Packet): Promise<void> {
