@@ -100,9 +100,10 @@ npm_install() {
 }
 # the host's own dev install (with install scripts: the smoke test reads SQLite on the host)
 [ -x node_modules/.bin/tsc ] || npm_install --no-audit --no-fund
-if ! npx tsc -p tsconfig.json; then
+if ! npm run build --silent; then
   [ -n "${TIDEGATE_ALLOW_TSC_ERRORS:-}" ] || { echo "package.sh: TypeScript errors" >&2; exit 1; }
   echo "package.sh: TypeScript errors ignored (TIDEGATE_ALLOW_TSC_ERRORS)"
+  node -e "require('node:fs').cpSync('gateway/src/status/page', 'dist/gateway/src/status/page', { recursive: true })"
 fi
 node dist/gateway/src/cli.js check-config "$HERE/etc/tidegate.yaml"
 node dist/firmware-bridge/src/cli.js check-config "$HERE/etc/bridge.yaml"

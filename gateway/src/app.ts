@@ -20,6 +20,7 @@ import { createLogger, type Logger } from './observe/log.js';
 import { createMetrics, type Metrics } from './observe/metrics.js';
 import { Queue } from './queue/queue.js';
 import type { SinkLimits } from './queue/store.js';
+import { StatusPage } from './status/page.js';
 import { StatusServer, type StatusSource } from './status/server.js';
 import { metricsTotals, type StatusSnapshot, sumWhere } from './status/snapshot.js';
 
@@ -41,6 +42,7 @@ export class Gateway implements StatusSource {
   readonly forwarders = new Map<string, Forwarder>();
   readonly broker: Broker;
   readonly status: StatusServer | null;
+  private readonly page: StatusPage | null;
   routes: CompiledRoute[] = [];
   private ingest: Ingest | null = null;
   private retentionTimer: NodeJS.Timeout | null = null;
@@ -103,6 +105,13 @@ export class Gateway implements StatusSource {
           this.log,
         )
       : null;
+    this.page = this.status ? new StatusPage(this.status, this) : null;
+  }
+
+  /** ids of the connected MQTT clients (the device table of the status page) */
+  deviceIds(): string[] {
+    const clients = (this.broker.aedes as unknown as { clients?: Record<string, unknown> } | null)?.clients;
+    return clients ? Object.keys(clients) : [];
   }
 
   get registry() {
@@ -150,6 +159,7 @@ export class Gateway implements StatusSource {
       });
       await this.broker.start();
       await this.status?.start();
+      this.page?.start();
       this.retentionTimer = setInterval(() => void this.retention(), ms(this.config.queue.retentionInterval));
       this.retentionTimer.unref();
       this.gaugeTimer = setInterval(() => this.updateGauges(), 1000);
@@ -278,6 +288,7 @@ export class Gateway implements StatusSource {
     this.state = 'stopping';
     if (this.retentionTimer) clearInterval(this.retentionTimer);
     if (this.gaugeTimer) clearInterval(this.gaugeTimer);
+    this.page?.stop();
     await this.status?.stop().catch((err) => this.log.warn({ err: errorMessage(err) }, 'status stop'));
     await this.broker.stop().catch((err) => this.log.warn({ err: errorMessage(err) }, 'broker stop'));
     for (const r of this.routes) await r.stop?.();

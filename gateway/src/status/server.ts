@@ -92,6 +92,10 @@ export class StatusServer {
     return t !== null && sameToken(t, this.token);
   }
 
+  checkToken(candidate: string): boolean {
+    return this.token === null || sameToken(candidate, this.token);
+  }
+
   async start(): Promise<void> {
     if (this.server) return;
     this.token = resolveToken(this.opts, this.log);
