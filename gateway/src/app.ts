@@ -20,6 +20,7 @@ import { createLogger, type Logger } from './observe/log.js';
 import { createMetrics, type Metrics } from './observe/metrics.js';
 import { Queue } from './queue/queue.js';
 import type { SinkLimits } from './queue/store.js';
+import { AdminApi } from './status/admin.js';
 import { StatusPage } from './status/page.js';
 import { StatusServer, type StatusSource } from './status/server.js';
 import { metricsTotals, type StatusSnapshot, sumWhere } from './status/snapshot.js';
@@ -43,6 +44,7 @@ export class Gateway implements StatusSource {
   readonly broker: Broker;
   readonly status: StatusServer | null;
   private readonly page: StatusPage | null;
+  private readonly admin: AdminApi | null;
   routes: CompiledRoute[] = [];
   private ingest: Ingest | null = null;
   private retentionTimer: NodeJS.Timeout | null = null;
@@ -106,6 +108,19 @@ export class Gateway implements StatusSource {
         )
       : null;
     this.page = this.status ? new StatusPage(this.status, this) : null;
+    this.admin = this.status ? new AdminApi(this.status, this) : null;
+  }
+
+  pauseSink(name: string): boolean {
+    const f = this.forwarders.get(name);
+    f?.pause();
+    return f !== undefined;
+  }
+
+  resumeSink(name: string): boolean {
+    const f = this.forwarders.get(name);
+    f?.resume();
+    return f !== undefined;
   }
 
   /** ids of the connected MQTT clients (the device table of the status page) */
@@ -160,6 +175,7 @@ export class Gateway implements StatusSource {
       await this.broker.start();
       await this.status?.start();
       this.page?.start();
+      this.admin?.start();
       this.retentionTimer = setInterval(() => void this.retention(), ms(this.config.queue.retentionInterval));
       this.retentionTimer.unref();
       this.gaugeTimer = setInterval(() => this.updateGauges(), 1000);

@@ -1,21 +1,12 @@
 /** Runs the real `tidegate-bridge` CLI as a child process (not a test file). */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { BridgeStatus } from '../../firmware-bridge/src/status.js';
 import { distDir } from '../support/paths.js';
 
-export interface PromFamily {
-  name: string;
-  type: string;
-  metrics: Array<{ value?: string; labels?: Record<string, string> }>;
-}
-/** parse-prometheus-text-format ships no types; this is the part the tests use. */
-export const parsePrometheus = createRequire(import.meta.url)('parse-prometheus-text-format') as (
-  text: string,
-) => PromFamily[];
+export { type PromFamily, parsePrometheus } from '../support/prometheus.js';
 
 export const bridgeCli = join(distDir, 'firmware-bridge/src/cli.js');
 

@@ -70,6 +70,8 @@ export class StatusServer {
   /** extra routes (the page, SSE, admin actions) registered by other status modules */
   readonly routes = new Map<string, Route>();
   readonly openRoutes = new Set<string>(['/healthz', '/readyz']);
+  /** routes matched by path prefix (always behind the token) */
+  readonly prefixRoutes = new Map<string, Route>();
 
   constructor(
     private readonly opts: StatusOptions,
@@ -147,6 +149,7 @@ export class StatusServer {
       return;
     }
     if (route) return route(req, res, url);
+    for (const [prefix, r] of this.prefixRoutes) if (path.startsWith(prefix)) return r(req, res, url);
     if (path === '/api/status' && req.method === 'GET')
       return sendJson(res, 200, await this.source.snapshot());
     if (path === '/metrics' && req.method === 'GET') {
