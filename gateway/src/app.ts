@@ -15,7 +15,7 @@ import { errorMessage } from './errors.js';
 import { Forwarder } from './forward/forwarder.js';
 import { createSink } from './forward/sinks/index.js';
 import { Ingest } from './ingest/ingest.js';
-import { type CompiledRoute, compilePassThroughRoutes, type RouteCompiler } from './ingest/route.js';
+import type { CompiledRoute, RouteCompiler } from './ingest/route.js';
 import { createLogger, type Logger } from './observe/log.js';
 import { createMetrics, type Metrics } from './observe/metrics.js';
 import { Queue } from './queue/queue.js';
@@ -24,6 +24,7 @@ import { AdminApi } from './status/admin.js';
 import { StatusPage } from './status/page.js';
 import { StatusServer, type StatusSource } from './status/server.js';
 import { metricsTotals, type StatusSnapshot, sumWhere } from './status/snapshot.js';
+import { compileRoutes } from './transform/compile.js';
 
 const pkg = createRequire(import.meta.url)('../../../package.json') as { version: string };
 export const VERSION = pkg.version;
@@ -168,7 +169,7 @@ export class Gateway implements StatusSource {
         this.forwarders.set(name, f);
         await f.start();
       }
-      this.routes = (this.options.compileRoutes ?? compilePassThroughRoutes)(this.config);
+      this.routes = (this.options.compileRoutes ?? compileRoutes)(this.config);
       this.ingest = new Ingest(this.routes, this.queue, this.metrics, this.log, (sinks) => {
         for (const s of sinks) this.forwarders.get(s)?.notify();
       });

@@ -1,0 +1,14 @@
+/** filter: keep the message only when the condition holds (counted as `filtered` otherwise). */
+import { z } from 'zod';
+import { compileCondition, conditionSchema } from '../condition.js';
+import { KEEP, type Step } from '../step.js';
+
+export const filterSchema = z.strictObject({
+  type: z.literal('filter'),
+  when: conditionSchema.describe('condition, e.g. temperature > -40 and status == "ok"'),
+});
+
+export function createFilter(c: z.output<typeof filterSchema>): Step {
+  const cond = compileCondition(c.when);
+  return (m) => (cond(m) ? KEEP : { keep: false, filtered: true });
+}
