@@ -1,6 +1,8 @@
 /** The registry of step kinds: `type:` -> schema and factory. */
 import { z } from 'zod';
 import type { Step } from '../step.js';
+import { createDeadband, deadbandSchema } from './deadband.js';
+import { createDownsample, downsampleSchema } from './downsample.js';
 import { createDrop, dropSchema } from './drop.js';
 import { createEncode, encodeSchema } from './encode.js';
 import { createEnrich, enrichSchema } from './enrich.js';
@@ -15,6 +17,8 @@ export const stepSchema = z.discriminatedUnion('type', [
   dropSchema,
   enrichSchema,
   encodeSchema,
+  deadbandSchema,
+  downsampleSchema,
 ]);
 export type StepConfig = z.output<typeof stepSchema>;
 
@@ -32,5 +36,9 @@ export function createStep(c: StepConfig): Step {
       return createEnrich(c);
     case 'encode':
       return createEncode(c);
+    case 'deadband':
+      return createDeadband(c);
+    case 'downsample':
+      return createDownsample(c);
   }
 }
