@@ -42,6 +42,9 @@ export interface StoreOptions {
   sinks: Record<string, SinkLimits>;
 }
 
+/** The dead-letter table keeps at most this many rows (the newest). */
+export const MAX_DEAD_LETTERS = 10_000;
+
 /** Free space below this (and under a quarter of the file) is left for reuse, not vacuumed. */
 export const RECLAIM_MIN_BYTES = 8 * 1024 * 1024;
 
@@ -316,10 +319,14 @@ export class QueueStore {
     report.acked[op.sink] = (report.acked[op.sink] ?? 0) + n - dead;
   }
 
-  /** Deletes rows older than each sink's maxAge; returns the count per sink. */
+  /** Deletes rows older than each sink's maxAge; returns the count per sink. Keeps the newest dead letters only. */
   expire(now = Date.now()): Record<string, number> {
     const out: Record<string, number> = {};
     const run = this.db.transaction(() => {
+      // the dead-letter table is bounded too: the newest MAX_DEAD_LETTERS rows stay
+      this.db
+        .prepare('DELETE FROM dead_letters WHERE id <= (SELECT max(id) FROM dead_letters) - ?')
+        .run(MAX_DEAD_LETTERS);
       for (const [name, id] of this.sinkIds) {
         const { maxAgeMs } = this.limits.get(id)!;
         if (maxAgeMs <= 0) continue;

@@ -2,7 +2,13 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { QueuedMessage } from '../../../gateway/src/contracts/record.js';
-import { QueueReader, QueueStore, rowSize, type SinkLimits } from '../../../gateway/src/queue/store.js';
+import {
+  MAX_DEAD_LETTERS,
+  QueueReader,
+  QueueStore,
+  rowSize,
+  type SinkLimits,
+} from '../../../gateway/src/queue/store.js';
 import { tempDir } from '../../support/gateway-process.js';
 
 const open: QueueStore[] = [];
@@ -140,6 +146,29 @@ describe('queue store', () => {
     expect(r.drops).toEqual({ a: { dead_lettered: 1 } });
     const dl = s.db.prepare('SELECT reason, seq, device FROM dead_letters').all();
     expect(dl).toEqual([{ reason: 'too big', seq: rows[0]!.seq, device: 'd' }]);
+  });
+
+  it('keeps only the newest dead letters when retention runs', () => {
+    const s = store({ a: {} });
+    const entry = {
+      reason: 'r',
+      stage: 'decode',
+      route: 'x',
+      device: 'd',
+      topic: 't',
+      receivedAt: 1,
+      payload: Buffer.from('p'),
+    };
+    s.commit(
+      [],
+      [],
+      Array.from({ length: MAX_DEAD_LETTERS + 25 }, () => entry),
+    );
+    s.expire();
+    const n = s.db
+      .prepare<[], { n: number; lo: number }>('SELECT count(*) AS n, min(id) AS lo FROM dead_letters')
+      .get()!;
+    expect(n).toEqual({ n: MAX_DEAD_LETTERS, lo: 26 });
   });
 
   it('stops a batch read before maxBytes but always returns at least one record', () => {
