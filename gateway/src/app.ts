@@ -25,6 +25,7 @@ import { StatusPage } from './status/page.js';
 import { StatusServer, type StatusSource } from './status/server.js';
 import { metricsTotals, type StatusSnapshot, sumWhere } from './status/snapshot.js';
 import { compileRoutes } from './transform/compile.js';
+import { queueEmitter } from './transform/emit.js';
 
 const pkg = createRequire(import.meta.url)('../../../package.json') as { version: string };
 export const VERSION = pkg.version;
@@ -169,7 +170,10 @@ export class Gateway implements StatusSource {
         this.forwarders.set(name, f);
         await f.start();
       }
-      this.routes = (this.options.compileRoutes ?? compileRoutes)(this.config);
+      this.routes = (this.options.compileRoutes ?? compileRoutes)(this.config, {
+        emit: queueEmitter(this.queue, this.metrics, this.log, (s) => this.forwarders.get(s)?.notify()),
+        log: this.log,
+      });
       this.ingest = new Ingest(this.routes, this.queue, this.metrics, this.log, (sinks) => {
         for (const s of sinks) this.forwarders.get(s)?.notify();
       });

@@ -21,11 +21,15 @@ export const routeSchema = z
       .enum(['raw', 'json', 'cbor', 'auto'])
       .default('raw')
       .describe('how to read the payload; raw passes it through untouched (steps need a decoded payload)'),
-    where: conditionSchema.optional().describe('route only messages for which this condition holds'),
+    where: conditionSchema
+      .optional()
+      .describe('JSONata condition; only messages for which it is true take this route (e.g. t > 30)'),
     steps: z
       .array(stepSchema)
       .default([])
-      .describe('ordered steps: filter, set, rename, drop, enrich, encode'),
+      .describe(
+        'ordered steps: filter, map, set, rename, drop, enrich, deadband, downsample, aggregate, encode',
+      ),
     encode: z
       .enum(['same', 'json', 'cbor'])
       .default('same')

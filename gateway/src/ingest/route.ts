@@ -4,6 +4,7 @@
  */
 import type { Config } from '../config/schema.js';
 import type { ContentType, QueuedMessage } from '../contracts/record.js';
+import type { Logger } from '../observe/log.js';
 import { compileFilter, type TopicFilter } from './topic-filter.js';
 
 /** A PUBLISH as it enters the pipeline. */
@@ -73,7 +74,16 @@ export function passThroughRoute(name: string, from: string[], sink: string): Co
   };
 }
 
-export type RouteCompiler = (config: Config) => CompiledRoute[];
+/** What a route compiler gets from the composition root besides the config. */
+export interface RouteContext {
+  /** commits messages a route sends on its own (closed aggregate windows) and wakes their forwarders */
+  emit(messages: QueuedMessage[]): Promise<void>;
+  log: Logger;
+  /** the clock of time-based steps; Date.now unless a test fakes it */
+  now?: () => number;
+}
+
+export type RouteCompiler = (config: Config, ctx?: RouteContext) => CompiledRoute[];
 
 export const compilePassThroughRoutes: RouteCompiler = (config) =>
   Object.entries(config.routes).map(([name, r]) =>

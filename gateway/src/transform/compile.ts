@@ -1,34 +1,97 @@
 /**
  * Routes from config to runnable form, once, at start: topic filters, decode,
- * where, steps, output encoding. A route with nothing to do passes payloads
- * through untouched.
+ * where, steps, output encoding, and the clock of the steps that hold
+ * messages. A route with nothing to do passes payloads through untouched.
  */
-import { encode as cborEncode } from 'cbor-x';
+import { createHash } from 'node:crypto';
+import { join, resolve } from 'node:path';
 import type { Config, RouteConfig } from '../config/schema.js';
-import type { ContentType } from '../contracts/record.js';
-import { type CompiledRoute, passThroughRoute, type RouteCompiler } from '../ingest/route.js';
+import type { QueuedMessage } from '../contracts/record.js';
+import {
+  type CompiledRoute,
+  passThroughRoute,
+  type RouteCompiler,
+  type RouteContext,
+  type RouteResult,
+} from '../ingest/route.js';
 import { compileFilter } from '../ingest/topic-filter.js';
 import { compileCondition } from './condition.js';
 import { decodePayload } from './decode.js';
+import { RouteClock } from './route-clock.js';
+import { encodeOutput, type RouteStep, runSteps, type StepsResult } from './run.js';
+import { readState, STATE_FILE, StateFile } from './state-file.js';
 import type { StepMessage } from './step.js';
 import { createStep } from './steps/index.js';
 
-function output(m: StepMessage, raw: Buffer): { payload: Buffer; contentType: ContentType } {
-  if (m.encode === 'json')
-    return { payload: Buffer.from(JSON.stringify(m.value)), contentType: 'application/json' };
-  if (m.encode === 'cbor')
-    return { payload: Buffer.from(cborEncode(m.value)), contentType: 'application/cbor' };
-  return { payload: Buffer.isBuffer(m.value) ? m.value : raw, contentType: 'application/octet-stream' };
+function fingerprint(v: unknown): string {
+  return createHash('sha256').update(JSON.stringify(v)).digest('hex').slice(0, 12);
 }
 
-export function compileRoute(name: string, r: RouteConfig, gatewayId: string): CompiledRoute {
+/** After the steps: the queued message, or why not. */
+function finish(name: string, r: RouteConfig, m: StepMessage, raw: Buffer, done: StepsResult): RouteResult {
+  if (done.kind !== 'keep') return done;
+  const out = encodeOutput(m, raw);
+  if (!out.ok) return { kind: 'dead-letter', reason: out.reason, step: 'encode' };
+  const q: QueuedMessage = {
+    sink: r.to,
+    route: name,
+    deviceId: m.deviceId,
+    topic: m.topic,
+    receivedAt: m.receivedAt,
+    payload: out.payload,
+    contentType: out.contentType,
+  };
+  return { kind: 'queue', messages: [q] };
+}
+
+export function compileRoute(
+  name: string,
+  r: RouteConfig,
+  gatewayId: string,
+  clock: RouteClock,
+  ctx?: RouteContext,
+): CompiledRoute {
   const from = Array.isArray(r.from) ? r.from : [r.from];
   if (r.decode === 'raw' && r.steps.length === 0 && !r.where && r.encode === 'same') {
     return passThroughRoute(name, from, r.to);
   }
   const filters = from.map(compileFilter);
   const where = r.where ? compileCondition(r.where) : null;
-  const steps = r.steps.map((s, i) => ({ run: createStep(s), label: `steps.${i}:${s.type}` }));
+  const stepCtx = { now: ctx?.now ?? Date.now };
+  const steps: RouteStep[] = [];
+  let holds = false;
+  r.steps.forEach((s, i) => {
+    const inst = createStep(s, stepCtx);
+    steps.push({ run: inst.run, label: `steps.${i}:${s.type}` });
+    if (!inst.held) return;
+    holds = true;
+    // what a held step lets go of later runs through the rest of the route and is committed
+    const resume = async (due: StepMessage[]) => {
+      const out: QueuedMessage[] = [];
+      for (const m of due) {
+        const res = finish(name, r, m, Buffer.alloc(0), await runSteps(steps, i + 1, m));
+        if (res.kind === 'queue') out.push(...res.messages);
+        else if (res.kind === 'dead-letter')
+          ctx?.log.warn({ route: name, step: res.step, reason: res.reason }, 'held output failed a step');
+      }
+      await ctx?.emit(out);
+    };
+    clock.add(`${name}/steps.${i}/${fingerprint(s)}`, inst.held, resume);
+  });
+
+  const afterWhere = (m: StepMessage, raw: Buffer): RouteResult | Promise<RouteResult> => {
+    if (holds) clock.touch();
+    const done = runSteps(steps, 0, m);
+    return done instanceof Promise
+      ? done.then((d) => finish(name, r, m, raw, d))
+      : finish(name, r, m, raw, done);
+  };
+  const whereFailed = (err: unknown): RouteResult => ({
+    kind: 'dead-letter',
+    reason: `where: ${(err as Error).message}`,
+    step: 'where',
+  });
+
   return {
     name,
     sink: r.to,
@@ -40,35 +103,58 @@ export function compileRoute(name: string, r: RouteConfig, gatewayId: string): C
       return null;
     },
     run(msg, params) {
-      const deviceId = params.deviceId ?? msg.clientId;
       const d = decodePayload(msg.payload, r.decode);
       if (!d.ok) return { kind: 'dead-letter', reason: d.reason, step: 'decode' };
       const m: StepMessage = {
         value: d.value,
         topic: msg.topic,
-        deviceId,
+        deviceId: params.deviceId ?? msg.clientId,
         params,
         receivedAt: msg.receivedAt,
         gatewayId,
         encode: r.encode === 'same' ? d.format : r.encode,
       };
-      if (where && !where(m)) return { kind: 'filtered', step: 'where' };
-      for (const s of steps) {
-        const o = s.run(m);
-        if (o.keep) continue;
-        if ('filtered' in o) return { kind: 'filtered', step: s.label };
-        return { kind: 'dead-letter', reason: o.error, step: s.label };
+      if (!where) return afterWhere(m, msg.payload);
+      let ok: boolean | Promise<boolean>;
+      try {
+        ok = where(m);
+      } catch (err) {
+        return whereFailed(err);
       }
-      const out = output(m, msg.payload);
-      return {
-        kind: 'queue',
-        messages: [
-          { sink: r.to, route: name, deviceId, topic: msg.topic, receivedAt: msg.receivedAt, ...out },
-        ],
-      };
+      if (typeof ok === 'boolean')
+        return ok ? afterWhere(m, msg.payload) : { kind: 'filtered', step: 'where' };
+      return ok.then(
+        (yes) => (yes ? afterWhere(m, msg.payload) : { kind: 'filtered', step: 'where' }),
+        whereFailed,
+      );
     },
+    stop: () => clock.stop(),
   };
 }
 
-export const compileRoutes: RouteCompiler = (config: Config) =>
-  Object.entries(config.routes).map(([name, r]) => compileRoute(name, r, config.gatewayId));
+/**
+ * With a context (the gateway), held state is loaded from and saved to
+ * dataDir/route-state.cbor and a clock sends what comes due; without one
+ * (tests, tools) held steps keep their state in memory only.
+ */
+export const compileRoutes: RouteCompiler = (config: Config, ctx?: RouteContext) => {
+  let state: StateFile | null = null;
+  let saved: Record<string, unknown> = {};
+  if (ctx) {
+    const file = join(resolve(config.dataDir), STATE_FILE);
+    state = new StateFile(file, (err) =>
+      ctx.log.error({ err: (err as Error).message, file }, 'saving route state failed'),
+    );
+    try {
+      saved = readState(file);
+    } catch (err) {
+      ctx.log.warn({ err: (err as Error).message, file }, 'route state unreadable; starting empty');
+    }
+  }
+  const clock = new RouteClock(state, saved, ctx?.now ?? Date.now, ctx?.log ?? null);
+  const routes = Object.entries(config.routes).map(([name, r]) =>
+    compileRoute(name, r, config.gatewayId, clock, ctx),
+  );
+  if (ctx) clock.start();
+  return routes;
+};

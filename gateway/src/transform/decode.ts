@@ -1,10 +1,20 @@
 /**
  * Payload decoding at ingest: json, cbor (cbor-x), raw, or auto (sniff). A
- * payload is already bounded by mqtt.maxPacketSize, and cbor-x throws (we
- * catch) on declared lengths the bytes cannot hold, so a hostile payload costs
- * at most its own size. Failures become dead letters with the reason.
+ * payload is already bounded by mqtt.maxPacketSize. cbor-x allocates an array
+ * or map from its declared length before reading the items, so the declared
+ * sizes are capped (setSizeLimits): every item takes at least one byte, so no
+ * real payload under 1 MiB comes near the cap, while a 6-byte header claiming
+ * 2^31 items is refused before any allocation. Strings and byte strings
+ * longer than the bytes left fail without allocating; nesting too deep ends
+ * in a RangeError that is caught like any other failure. Failures become dead
+ * letters with the reason.
  */
-import { Decoder } from 'cbor-x';
+import { Decoder, setSizeLimits } from 'cbor-x';
+
+/** Most items a decoded CBOR array, map or object may declare. */
+export const MAX_CBOR_ITEMS = 1 << 20;
+// process-wide in cbor-x; the gateway is the only CBOR decoder in this process
+setSizeLimits({ maxArraySize: MAX_CBOR_ITEMS, maxMapSize: MAX_CBOR_ITEMS, maxObjectSize: MAX_CBOR_ITEMS });
 
 export type DecodeMode = 'json' | 'cbor' | 'raw' | 'auto';
 export type Decoded =

@@ -24,27 +24,43 @@ describe('conditions', () => {
     deviceId: 'd1',
     params: { deviceId: 'd1' },
   });
-  it.each<[string, unknown, boolean]>([
-    ['t > 20', { t: 21 }, true],
-    ['t > 20', { t: 20 }, false],
-    ['t > 20', { t: '21' }, false], // wrong type never orders
-    ['t > 20', { t: Number.NaN }, false],
-    ['t > 20', {}, false], // missing field
-    ['t <= -1.5', { t: -1.5 }, true],
-    ['a.b.c == "x"', { a: { b: { c: 'x' } } }, true],
-    ['a.b.c == "x"', { a: null }, false],
-    ['ok == true and n != null', { ok: true, n: 0 }, true],
-    ['ok == true and n != null', { ok: true, n: null }, false],
-    ['$deviceId == "d1"', 42, true],
-    ['$params.deviceId == "d2"', {}, false],
-    ['name >= "m"', { name: 'zeta' }, true],
-  ])('%s on %j -> %s', (text, value, want) => {
-    expect(compileCondition(text)(f(value))).toBe(want);
+  // [text, payload, result, fast path taken]
+  it.each<[string, unknown, boolean, boolean]>([
+    ['t > 20', { t: 21 }, true, true],
+    ['t > 20', { t: 20 }, false, true],
+    ['t > 20', { t: Number.NaN }, false, true],
+    ['t > 20', {}, false, true], // missing field
+    ['t != 20', {}, false, true], // JSONata: a missing field is not unequal either
+    ['t <= -1.5', { t: -1.5 }, true, true],
+    ['a.b.c = "x"', { a: { b: { c: 'x' } } }, true, true],
+    ['a.b.c = "x"', { a: null }, false, true],
+    ['a.b.c = "x and y"', { a: { b: { c: 'x and y' } } }, true, true],
+    ['ok = true and n != null', { ok: true, n: 0 }, true, true],
+    ['ok = true and n != null', { ok: true, n: null }, false, true],
+    ['$deviceId = "d1"', 42, true, true],
+    ['$params.deviceId = "d2"', {}, false, true],
+    ['name >= "m"', { name: 'zeta' }, true, true],
+    ['constructor = 1', {}, false, true],
+    ['a.b > 1', { a: [{ b: 2 }] }, true, true], // an array on the way: JSONata answers
+    ['t > 20 or u < 3', { t: 0, u: 1 }, true, false],
+    ['$contains($topic, "/t")', {}, true, false],
+    ['t', { t: 'yes' }, false, false], // only `true` passes
+  ])('%s on %j -> %s', async (text, value, want, fast) => {
+    const c = compileCondition(text);
+    expect(c.fast).toBe(fast);
+    expect(await c(f(value))).toBe(want);
   });
-  it.each(['t >> 2', 't > ', 'temperature is high', 't > 2 or u < 3'])(
+  it.each<[string, unknown]>([
+    ['t > 20', { t: '21' }],
+    ['t > 20', { t: null }],
+    ['t > 20', { t: true }],
+  ])('%s on %j fails like JSONata (mixed types)', async (text, value) => {
+    await expect(async () => compileCondition(text)(f(value))).rejects.toThrow(/either side/);
+  });
+  it.each(['t >> 2', 't > ', 'temperature is high', '(t > 2'])(
     'refuses "%s" with a readable error',
     (text) => {
-      expect(() => compileCondition(text)).toThrow(/cannot read condition/);
+      expect(() => compileCondition(text)).toThrow(/^invalid expression ".*": .+ \(at character \d+\)$/);
     },
   );
 });
@@ -87,12 +103,44 @@ describe('decode', () => {
 describe('steps', () => {
   const run = (c: StepConfig, value: unknown) => {
     const m = msg(value);
-    const out = createStep(c)(m);
+    const out = createStep(c).run(m);
     return { out, m };
   };
-  it('filter keeps or filters', () => {
+  it('filter keeps or filters, synchronously on the fast path and through JSONata otherwise', async () => {
     expect(run({ type: 'filter', when: 't > 0' }, { t: 1 }).out).toEqual({ keep: true });
     expect(run({ type: 'filter', when: 't > 0' }, { t: -1 }).out).toEqual({ keep: false, filtered: true });
+    const slow = run(
+      { type: 'filter', when: '$count(readings[v > 3]) > 1' },
+      { readings: [{ v: 4 }, { v: 5 }] },
+    );
+    expect(slow.out).toBeInstanceOf(Promise);
+    expect(await slow.out).toEqual({ keep: true });
+    expect(
+      await run({ type: 'filter', when: '$count(readings[v > 3]) > 1' }, { readings: [{ v: 4 }] }).out,
+    ).toEqual({ keep: false, filtered: true });
+  });
+  it('map replaces the payload, sees the bindings, and fails a message when the expression does', async () => {
+    const { out, m } = run(
+      {
+        type: 'map',
+        expr: '{ "temperature": t / 10, "device": $deviceId, "site": $params.deviceId & "-s" }',
+      },
+      { t: 215, x: 1 },
+    );
+    expect(await out).toEqual({ keep: true });
+    expect(m.value).toEqual({ temperature: 21.5, device: 'd1', site: 'd1-s' });
+    expect(await run({ type: 'map', expr: 'missing' }, { t: 1 }).out).toEqual({
+      keep: false,
+      error: 'map: the expression gave no value',
+    });
+    expect(await run({ type: 'map', expr: 't + 1' }, { t: 'x' }).out).toMatchObject({
+      keep: false,
+      error: expect.stringMatching(/^map: .*must evaluate to a number/),
+    });
+    // unbounded recursion is cut by the depth limit instead of hanging ingest
+    expect(
+      await run({ type: 'map', expr: '($f := function($n) { $f($n + 1) }; $f(0))' }, {}).out,
+    ).toMatchObject({ keep: false, error: expect.stringMatching(/^map: .*(stack|depth|timeout)/i) });
   });
   it('set writes nested fields, and fails on a payload that is not an object', () => {
     expect(run({ type: 'set', fields: { site: 'north', 'meta.unit': 'C' } }, { t: 1 }).m.value).toEqual({

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { StepMessage } from '../../../gateway/src/transform/step.js';
+import type { StepMessage, StepOutcome } from '../../../gateway/src/transform/step.js';
 import { createDeadband, deadbandSchema } from '../../../gateway/src/transform/steps/deadband.js';
 import { createDownsample, downsampleSchema } from '../../../gateway/src/transform/steps/downsample.js';
 
@@ -72,19 +72,21 @@ describe('deadband', () => {
     ],
   ])('%s', (_name, extra, inputs, want) => {
     let now = 0;
-    const step = createDeadband(
-      deadbandSchema.parse({ type: 'deadband', fields: ['t'], ...extra }),
-      () => now,
-    );
+    const step = createDeadband(deadbandSchema.parse({ type: 'deadband', fields: ['t'], ...extra }), {
+      now: () => now,
+    });
     const got = inputs.map(([t, v]) => {
       now = t;
-      return step(msg('d1', v)).keep;
+      return (step(msg('d1', v)) as StepOutcome).keep;
     });
     expect(got).toEqual(want);
   });
 
   it('keeps state per device', () => {
-    const step = createDeadband(deadbandSchema.parse({ type: 'deadband', fields: ['t'], abs: 1 }), () => 0);
+    const db = createDeadband(deadbandSchema.parse({ type: 'deadband', fields: ['t'], abs: 1 }), {
+      now: () => 0,
+    });
+    const step = (m: StepMessage) => db(m) as StepOutcome;
     expect([
       step(msg('a', { t: 1 })).keep,
       step(msg('b', { t: 1 })).keep,
@@ -100,7 +102,9 @@ describe('deadband', () => {
 describe('downsample', () => {
   it('lets the first message of each interval through, per device, and survives a clock going backwards', () => {
     let now = 0;
-    const step = createDownsample(downsampleSchema.parse({ type: 'downsample', interval: '1s' }), () => now);
+    const step = createDownsample(downsampleSchema.parse({ type: 'downsample', interval: '1s' }), {
+      now: () => now,
+    }).run;
     const seq: Array<[number, string]> = [
       [0, 'a'],
       [100, 'a'],
@@ -112,7 +116,7 @@ describe('downsample', () => {
     ];
     const got = seq.map(([t, d]) => {
       now = t;
-      return step(msg(d, {})).keep;
+      return (step(msg(d, {})) as StepOutcome).keep;
     });
     expect(got).toEqual([true, false, true, false, true, true, false]);
   });

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { duration } from '../../config/primitives.js';
 import { ms } from '../../config/units.js';
 import { pathGet } from '../condition.js';
-import { KEEP, type Step } from '../step.js';
+import { KEEP, type Step, type StepContext, systemContext } from '../step.js';
 
 export const deadbandSchema = z
   .strictObject({
@@ -24,7 +24,7 @@ export const deadbandSchema = z
   })
   .refine((c) => c.abs !== undefined || c.percent !== undefined, { message: 'give abs or percent' });
 
-export function createDeadband(c: z.output<typeof deadbandSchema>, now: () => number = Date.now): Step {
+export function createDeadband(c: z.output<typeof deadbandSchema>, ctx: StepContext = systemContext): Step {
   const paths = c.fields.map((f) => f.split('.'));
   const maxInterval = c.maxInterval === undefined ? Number.POSITIVE_INFINITY : ms(c.maxInterval);
   const last = new Map<string, { at: number; values: Array<number | undefined> }>();
@@ -42,7 +42,7 @@ export function createDeadband(c: z.output<typeof deadbandSchema>, now: () => nu
       const v = pathGet(m.value, p);
       return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
     });
-    const t = now();
+    const t = ctx.now();
     const prev = last.get(m.deviceId);
     // a clock that went backwards counts as "interval passed": better one extra message than a stuck device
     const due = !prev || t - prev.at >= maxInterval || t < prev.at;

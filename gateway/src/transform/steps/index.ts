@@ -1,44 +1,53 @@
-/** The registry of step kinds: `type:` -> schema and factory. */
+/** The registry of step kinds: `type:` -> config schema and factory. */
 import { z } from 'zod';
-import type { Step } from '../step.js';
+import { type StepContext, type StepInstance, systemContext } from '../step.js';
+import { aggregateSchema, createAggregate } from './aggregate.js';
 import { createDeadband, deadbandSchema } from './deadband.js';
 import { createDownsample, downsampleSchema } from './downsample.js';
 import { createDrop, dropSchema } from './drop.js';
 import { createEncode, encodeSchema } from './encode.js';
 import { createEnrich, enrichSchema } from './enrich.js';
 import { createFilter, filterSchema } from './filter.js';
+import { createMap, mapSchema } from './map.js';
 import { createRename, renameSchema } from './rename.js';
 import { createSet, setSchema } from './set.js';
 
 export const stepSchema = z.discriminatedUnion('type', [
   filterSchema,
+  mapSchema,
   setSchema,
   renameSchema,
   dropSchema,
   enrichSchema,
-  encodeSchema,
   deadbandSchema,
   downsampleSchema,
+  aggregateSchema,
+  encodeSchema,
 ]);
 export type StepConfig = z.output<typeof stepSchema>;
+export type StepType = StepConfig['type'];
 
-export function createStep(c: StepConfig): Step {
+export function createStep(c: StepConfig, ctx: StepContext = systemContext): StepInstance {
   switch (c.type) {
     case 'filter':
-      return createFilter(c);
+      return { run: createFilter(c) };
+    case 'map':
+      return { run: createMap(c) };
     case 'set':
-      return createSet(c);
+      return { run: createSet(c) };
     case 'rename':
-      return createRename(c);
+      return { run: createRename(c) };
     case 'drop':
-      return createDrop(c);
+      return { run: createDrop(c) };
     case 'enrich':
-      return createEnrich(c);
-    case 'encode':
-      return createEncode(c);
+      return { run: createEnrich(c) };
     case 'deadband':
-      return createDeadband(c);
+      return { run: createDeadband(c, ctx) };
     case 'downsample':
-      return createDownsample(c);
+      return createDownsample(c, ctx);
+    case 'aggregate':
+      return createAggregate(c, ctx);
+    case 'encode':
+      return { run: createEncode(c) };
   }
 }
