@@ -21,7 +21,7 @@ describe('configuration', () => {
     expect(c.mqtt.port).toBe(1883);
     expect(c.status.port).toBe(8080);
     expect(c.dataDir).toBe('./data');
-    expect(c.routes).toEqual({ all: { from: '#', to: 'local' } });
+    expect(c.routes).toMatchObject({ all: { from: '#', to: 'local', decode: 'raw', steps: [] } });
     expect(c.sinks.local?.type).toBe('file');
     expect(c.queue.durability).toBe('power-loss');
   });
