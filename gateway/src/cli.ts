@@ -9,6 +9,7 @@ import { VERSION } from './app.js';
 import { checkConfigCommand } from './commands/check-config.js';
 import type { Command } from './commands/command.js';
 import { configReferenceCommand } from './commands/config-reference.js';
+import { deadlettersCommand } from './commands/deadletters.js';
 import { passwdCommand } from './commands/passwd.js';
 import { startCommand } from './commands/start.js';
 import { errorMessage } from './errors.js';
@@ -17,6 +18,7 @@ const commands: Record<string, Command> = {
   start: startCommand,
   'check-config': checkConfigCommand,
   'config-reference': configReferenceCommand,
+  deadletters: deadlettersCommand,
   passwd: passwdCommand,
 };
 

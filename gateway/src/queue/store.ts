@@ -29,6 +29,7 @@
  */
 import Database from 'better-sqlite3';
 import type { ContentType, QueuedMessage, StoredRecord } from '../contracts/record.js';
+import { trimDeadLetters } from './dead-letters.js';
 
 export interface SinkLimits {
   maxBytes: number;
@@ -323,10 +324,8 @@ export class QueueStore {
   expire(now = Date.now()): Record<string, number> {
     const out: Record<string, number> = {};
     const run = this.db.transaction(() => {
-      // the dead-letter table is bounded too: the newest MAX_DEAD_LETTERS rows stay
-      this.db
-        .prepare('DELETE FROM dead_letters WHERE id <= (SELECT max(id) FROM dead_letters) - ?')
-        .run(MAX_DEAD_LETTERS);
+      // the dead-letter table is bounded too: the newest rows stay (count and bytes)
+      trimDeadLetters(this.db, MAX_DEAD_LETTERS);
       for (const [name, id] of this.sinkIds) {
         const { maxAgeMs } = this.limits.get(id)!;
         if (maxAgeMs <= 0) continue;
