@@ -21,6 +21,7 @@ beforeAll(async () => {
     sinks: {
       hot: { type: 'file', path: 'hot', batch: { linger: 0 } },
       all: { type: 'file', path: 'all', batch: { linger: 0 } },
+      rest: { type: 'file', path: 'rest', batch: { linger: 0 } },
     },
     routes: {
       hot: {
@@ -44,6 +45,7 @@ beforeAll(async () => {
         ],
         to: 'all',
       },
+      rest: { unrouted: true, to: 'rest' },
     },
   });
 });
@@ -131,6 +133,26 @@ describe('routes and transforms through the broker', () => {
   });
 });
 
+describe('catch-all route', () => {
+  it('takes only the messages no other route matches, as they came', async () => {
+    const d = await mqtt.connectAsync(`mqtt://127.0.0.1:${gw.broker.port}`, {
+      clientId: 'misc-1',
+      reconnectPeriod: 0,
+    });
+    // the routed one first: had it reached the catch-all, it would come before misc/1 in its sink
+    await d.publishAsync('devices/misc-1/telemetry', JSON.stringify({ t: 1 }), { qos: 1 });
+    await d.publishAsync('misc/1', 'hello', { qos: 1 });
+    await d.endAsync();
+    const rest = await until(async () => {
+      const r = await readFileSink(join(gw.config.dataDir, 'rest'));
+      return r.length > 0 ? r : null;
+    });
+    expect(
+      rest.map((r) => [r.route, r.deviceId, r.topic, Buffer.from(r.payloadBase64!, 'base64').toString()]),
+    ).toEqual([['rest', 'misc-1', 'misc/1', 'hello']]);
+  });
+});
+
 describe('route config errors', () => {
   function problems(routes: unknown): string[] {
     try {
@@ -164,6 +186,10 @@ describe('route config errors', () => {
     expect(p).toContain(
       'routes.r4.decode: steps and where need a decoded payload: set decode to json, cbor or auto',
     );
+    expect(problems({ r5: { to: 's' }, r6: { from: '#', unrouted: true, to: 's' } })).toEqual([
+      'routes.r5.from: give from (or unrouted: true)',
+      'routes.r6.from: a catch-all route (unrouted: true) has no from',
+    ]);
     expect(problems({ r3: { from: '#', to: 'nowhere' } })).toEqual([
       'routes.r3.to: no sink named "nowhere" (sinks: s)',
     ]);

@@ -16,7 +16,12 @@ export const routeSchema = z
   .strictObject({
     from: z
       .union([filter, z.array(filter).min(1)])
+      .optional()
       .describe('MQTT topic filter(s); named wildcards such as devices/+deviceId/# bind fields'),
+    unrouted: z
+      .boolean()
+      .default(false)
+      .describe("catch-all (instead of from): takes the messages no other route's filters match"),
     decode: z
       .enum(['raw', 'json', 'cbor', 'auto'])
       .default('raw')
@@ -37,6 +42,15 @@ export const routeSchema = z
     to: z.string().min(1).describe('name of the sink whose queue receives the output'),
   })
   .superRefine((r, ctx) => {
+    if ((r.from === undefined) === !r.unrouted) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['from'],
+        message: r.unrouted
+          ? 'a catch-all route (unrouted: true) has no from'
+          : 'give from (or unrouted: true)',
+      });
+    }
     if (r.decode === 'raw' && (r.steps.length > 0 || r.where)) {
       ctx.addIssue({
         code: 'custom',

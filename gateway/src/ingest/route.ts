@@ -87,5 +87,5 @@ export type RouteCompiler = (config: Config, ctx?: RouteContext) => CompiledRout
 
 export const compilePassThroughRoutes: RouteCompiler = (config) =>
   Object.entries(config.routes).map(([name, r]) =>
-    passThroughRoute(name, Array.isArray(r.from) ? r.from : [r.from], r.to),
+    passThroughRoute(name, r.from === undefined ? [] : Array.isArray(r.from) ? r.from : [r.from], r.to),
   );

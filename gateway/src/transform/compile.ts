@@ -50,12 +50,16 @@ export function compileRoute(
   gatewayId: string,
   clock: RouteClock,
   ctx?: RouteContext,
+  others: CompiledRoute[] = [],
 ): CompiledRoute {
-  const from = Array.isArray(r.from) ? r.from : [r.from];
-  if (r.decode === 'raw' && r.steps.length === 0 && !r.where && r.encode === 'same') {
+  const from = r.from === undefined ? [] : Array.isArray(r.from) ? r.from : [r.from];
+  if (!r.unrouted && r.decode === 'raw' && r.steps.length === 0 && !r.where && r.encode === 'same') {
     return passThroughRoute(name, from, r.to);
   }
   const filters = from.map(compileFilter);
+  // a catch-all takes what no other route's filters match ($ topics excepted, as with wildcards)
+  const unrouted = (topic: string) =>
+    topic.startsWith('$') || others.some((o) => o.match(topic)) ? null : {};
   const where = r.where ? compileCondition(r.where) : null;
   const stepCtx = { now: ctx?.now ?? Date.now };
   const steps: RouteStep[] = [];
@@ -96,6 +100,7 @@ export function compileRoute(
     name,
     sink: r.to,
     match(topic) {
+      if (r.unrouted) return unrouted(topic);
       for (const f of filters) {
         const p = f.match(topic);
         if (p) return p;
@@ -152,9 +157,14 @@ export const compileRoutes: RouteCompiler = (config: Config, ctx?: RouteContext)
     }
   }
   const clock = new RouteClock(state, saved, ctx?.now ?? Date.now, ctx?.log ?? null);
-  const routes = Object.entries(config.routes).map(([name, r]) =>
-    compileRoute(name, r, config.gatewayId, clock, ctx),
-  );
+  const entries = Object.entries(config.routes);
+  const routes = entries
+    .filter(([, r]) => !r.unrouted)
+    .map(([name, r]) => compileRoute(name, r, config.gatewayId, clock, ctx));
+  const normal = [...routes];
+  for (const [name, r] of entries) {
+    if (r.unrouted) routes.push(compileRoute(name, r, config.gatewayId, clock, ctx, normal));
+  }
   if (ctx) clock.start();
   return routes;
 };
