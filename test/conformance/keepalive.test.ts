@@ -4,23 +4,10 @@
  * end is abnormal, so the will goes out. (connect.test.ts times the close itself.)
  * Against tidegate and Mosquitto (127.0.0.1:1883) as the reference.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Gateway } from '../../gateway/src/app.js';
-import { startInProcess } from '../support/in-process.js';
-import { Peers, topicRoot } from './peer.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { brokersUnderTest, Peers, topicRoot } from './peer.js';
 
-let gw: Gateway;
-beforeAll(async () => {
-  gw = await startInProcess();
-});
-afterAll(async () => {
-  await gw.stop();
-});
-
-const brokers = [
-  ['tidegate', () => gw.broker.port],
-  ['mosquitto', () => 1883],
-] as const;
+const brokers = brokersUnderTest();
 
 describe.each(brokers)('%s: keep-alive', (name, port) => {
   const peers = new Peers(port);

@@ -7,6 +7,9 @@
 import { randomUUID } from 'node:crypto';
 import { type Socket, connect as tcp } from 'node:net';
 import mqttPacket, { type IConnackPacket, type IConnectPacket, type Packet } from 'mqtt-packet';
+import { afterAll, beforeAll } from 'vitest';
+import type { Gateway } from '../../gateway/src/app.js';
+import { startInProcess } from '../support/in-process.js';
 
 export type Cmd = Packet['cmd'];
 export type PacketOf<C extends Cmd> = Extract<Packet, { cmd: C }>;
@@ -199,4 +202,22 @@ export async function barrier(pub: Peer, sub: Peer, topic: string): Promise<void
   const got = await sub.next('publish', 3000, (p) => p.topic === topic && String(p.payload) === marker);
   if (!got) throw new Error(`barrier on ${topic} did not arrive`);
   if (got.qos > 0 && got.messageId !== undefined) sub.send({ cmd: 'puback', messageId: got.messageId });
+}
+
+/**
+ * The two brokers every conformance file runs against: tidegate (started in-process once
+ * per file) and Mosquitto on 127.0.0.1:1883 as the reference.
+ */
+export function brokersUnderTest() {
+  let gw: Gateway | undefined;
+  beforeAll(async () => {
+    gw = await startInProcess();
+  });
+  afterAll(async () => {
+    await gw?.stop();
+  });
+  return [
+    ['tidegate', () => gw!.broker.port],
+    ['mosquitto', () => 1883],
+  ] as const;
 }

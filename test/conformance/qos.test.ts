@@ -3,23 +3,10 @@
  * the PUBLISH flags (3.3.1), on raw mqtt-packet peers that acknowledge only what a
  * test tells them to, against tidegate and Mosquitto (127.0.0.1:1883) as the reference.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Gateway } from '../../gateway/src/app.js';
-import { startInProcess } from '../support/in-process.js';
-import { barrier, Peers, topicRoot } from './peer.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { barrier, brokersUnderTest, Peers, topicRoot } from './peer.js';
 
-let gw: Gateway;
-beforeAll(async () => {
-  gw = await startInProcess();
-});
-afterAll(async () => {
-  await gw.stop();
-});
-
-const brokers = [
-  ['tidegate', () => gw.broker.port],
-  ['mosquitto', () => 1883],
-] as const;
+const brokers = brokersUnderTest();
 
 describe.each(brokers)('%s: QoS flows', (_name, port) => {
   const peers = new Peers(port);

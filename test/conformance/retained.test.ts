@@ -4,23 +4,10 @@
  * (the library a device uses); raw peers subscribe, to see the RETAIN bit as sent.
  */
 import mqtt, { type MqttClient } from 'mqtt';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Gateway } from '../../gateway/src/app.js';
-import { startInProcess } from '../support/in-process.js';
-import { barrier, newId, Peers, topicRoot } from './peer.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { barrier, brokersUnderTest, newId, Peers, topicRoot } from './peer.js';
 
-let gw: Gateway;
-beforeAll(async () => {
-  gw = await startInProcess();
-});
-afterAll(async () => {
-  await gw.stop();
-});
-
-const brokers = [
-  ['tidegate', () => gw.broker.port],
-  ['mosquitto', () => 1883],
-] as const;
+const brokers = brokersUnderTest();
 
 describe.each(brokers)('%s: retained messages', (_name, port) => {
   const peers = new Peers(port);

@@ -4,23 +4,10 @@
  * tidegate and Mosquitto (127.0.0.1:1883) as the reference. The subscriber drops its
  * connection without DISCONNECT, as a device losing its network does.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Gateway } from '../../gateway/src/app.js';
-import { startInProcess } from '../support/in-process.js';
-import { barrier, newId, type Peer, Peers, topicRoot } from './peer.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { barrier, brokersUnderTest, newId, type Peer, Peers, topicRoot } from './peer.js';
 
-let gw: Gateway;
-beforeAll(async () => {
-  gw = await startInProcess();
-});
-afterAll(async () => {
-  await gw.stop();
-});
-
-const brokers = [
-  ['tidegate', () => gw.broker.port],
-  ['mosquitto', () => 1883],
-] as const;
+const brokers = brokersUnderTest();
 
 /** Publishes at QoS 2 and completes the publisher's side of the exchange. */
 async function publish2(pub: Peer, topic: string, payload: string, messageId: number): Promise<void> {

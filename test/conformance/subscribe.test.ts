@@ -3,23 +3,11 @@
  * codes in order, packet ids, replacement and removal of subscriptions, malformed
  * packets. Against tidegate and Mosquitto (127.0.0.1:1883) as the reference.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Gateway } from '../../gateway/src/app.js';
+import { afterAll, describe, expect, it } from 'vitest';
 import { startInProcess } from '../support/in-process.js';
-import { barrier, Peers, topicRoot } from './peer.js';
+import { barrier, brokersUnderTest, Peers, topicRoot } from './peer.js';
 
-let gw: Gateway;
-beforeAll(async () => {
-  gw = await startInProcess();
-});
-afterAll(async () => {
-  await gw.stop();
-});
-
-const brokers = [
-  ['tidegate', () => gw.broker.port],
-  ['mosquitto', () => 1883],
-] as const;
+const brokers = brokersUnderTest();
 
 /** SUBSCRIBE / UNSUBSCRIBE of `filter` written by hand, with the fixed header byte and QoS byte given. */
 function raw(first: number, filter: string, qos?: number): Buffer {

@@ -3,23 +3,10 @@
  * kept from wildcards at the first level, no normalisation, invalid filters refused.
  * Against tidegate and Mosquitto (127.0.0.1:1883) as the reference.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Gateway } from '../../gateway/src/app.js';
-import { startInProcess } from '../support/in-process.js';
-import { barrier, Peers, topicRoot } from './peer.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { barrier, brokersUnderTest, Peers, topicRoot } from './peer.js';
 
-let gw: Gateway;
-beforeAll(async () => {
-  gw = await startInProcess();
-});
-afterAll(async () => {
-  await gw.stop();
-});
-
-const brokers = [
-  ['tidegate', () => gw.broker.port],
-  ['mosquitto', () => 1883],
-] as const;
+const brokers = brokersUnderTest();
 
 // topic names relative to a test's root, and which of them each filter must match
 const TOPICS = [

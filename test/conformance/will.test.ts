@@ -4,23 +4,18 @@
  * and Mosquitto (127.0.0.1:1883) as the reference.
  */
 import mqtt from 'mqtt';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Gateway } from '../../gateway/src/app.js';
-import { startInProcess } from '../support/in-process.js';
-import { barrier, type ConnectOptions, newId, type Peer, Peers, topicRoot } from './peer.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  barrier,
+  brokersUnderTest,
+  type ConnectOptions,
+  newId,
+  type Peer,
+  Peers,
+  topicRoot,
+} from './peer.js';
 
-let gw: Gateway;
-beforeAll(async () => {
-  gw = await startInProcess();
-});
-afterAll(async () => {
-  await gw.stop();
-});
-
-const brokers = [
-  ['tidegate', () => gw.broker.port],
-  ['mosquitto', () => 1883],
-] as const;
+const brokers = brokersUnderTest();
 
 describe.each(brokers)('%s: will messages', (_name, port) => {
   const peers = new Peers(port);
