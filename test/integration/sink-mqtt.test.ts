@@ -128,18 +128,25 @@ describe('MQTT sink', () => {
       'sink to notice the outage',
     );
     expect((await gw.snapshot()).sinks[0]!.lastError).toMatch(/not connected|connection|ECONNREFUSED/i);
+    // hold the drain until the new subscriber is there (the private broker keeps nothing across its restart)
+    expect(gw.pauseSink('up')).toBe(true);
     await up.start();
     const sub2 = await subscriber(up.url, 'out/#');
+    gw.resumeSink('up');
+    const values = () =>
+      sub2.got.map((m) =>
+        Number(
+          Buffer.from((JSON.parse(m.body.toString()) as RecordEnvelope).payloadBase64!, 'base64').toString(),
+        ),
+      );
+    // the queue is empty once the broker has PUBACKed; the subscriber may still be receiving
+    await until(() => new Set(values()).size >= 100, 20_000, 'all 100 at the subscriber');
     await until(
       async () => (await gw.snapshot()).sinks[0]!.backlogMessages === 0,
       20_000,
       'drain after outage',
     );
-    const after = sub2.got.map((m) =>
-      Number(
-        Buffer.from((JSON.parse(m.body.toString()) as RecordEnvelope).payloadBase64!, 'base64').toString(),
-      ),
-    );
+    const after = values();
     // everything published during the outage arrives, in order (a record may repeat if its PUBACK was lost: at-least-once)
     const dedup = after.filter((v, i) => after.indexOf(v) === i);
     expect(dedup).toEqual([...Array(100).keys()].map((i) => i + 30));
