@@ -110,8 +110,9 @@ describe('routes and transforms through the broker', () => {
   });
 
   it('dead-letters an undecodable payload with the reason, topic and device, and goes on', async () => {
+    // a client id unlike the topic's device: the dead letter must name the device as the records do
     const d = await mqtt.connectAsync(`mqtt://127.0.0.1:${gw.broker.port}`, {
-      clientId: 'bad-1',
+      clientId: 'client-of-bad-1',
       reconnectPeriod: 0,
     });
     await d.publishAsync('devices/bad-1/telemetry', '{"t": 3', { qos: 1 });

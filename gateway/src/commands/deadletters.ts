@@ -15,6 +15,7 @@ import {
   type DeadLetterFilter,
   type DeadLetterRow,
   readDeadLetters,
+  trimmedDeadLetters,
 } from '../queue/dead-letters.js';
 import { QueueStore, type SinkLimits } from '../queue/store.js';
 import { retryDeadLetters } from '../transform/retry.js';
@@ -45,6 +46,10 @@ function list(db: Database.Database, f: DeadLetterFilter, out: Out): void {
   const counts = countDeadLetters(db, f);
   const total = counts.reduce((a, c) => a + c.n, 0);
   out(`${total} dead letter(s)`);
+  const trimmed = trimmedDeadLetters(db);
+  // the bound keeps the newest rows; say how many older ones it removed so none go unnoticed
+  if (trimmed > 0)
+    out(`${trimmed} older dead letter(s) removed by the table's bound (newest 10,000 rows, 64 MiB)`);
   if (total === 0) return;
   out('count  bytes      last                      route         stage              reason');
   for (const c of counts) {

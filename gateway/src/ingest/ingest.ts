@@ -36,10 +36,10 @@ export class Ingest {
         if (result.kind === 'queue') out.push(...result.messages);
         else if (result.kind === 'filtered')
           this.metrics.dropped.inc({ sink: route.sink, reason: 'filtered' });
-        else await this.deadLetter(route, msg, result.reason, result.step);
+        else await this.deadLetter(route, msg, params, result.reason, result.step);
       } catch (err) {
         this.metrics.errors.inc({ stage: 'transform', code: errorCode(err) });
-        await this.deadLetter(route, msg, `route failed: ${errorMessage(err)}`, 'route');
+        await this.deadLetter(route, msg, params, `route failed: ${errorMessage(err)}`, 'route');
       }
     }
     if (!matched) this.metrics.unrouted.inc();
@@ -64,20 +64,20 @@ export class Ingest {
   private async deadLetter(
     route: CompiledRoute,
     msg: IngestMessage,
+    params: Record<string, string>,
     reason: string,
     step: string,
   ): Promise<void> {
+    // the same device id the route's records carry: the +deviceId wildcard when the filter names one
+    const device = params.deviceId ?? msg.clientId;
     this.metrics.dropped.inc({ sink: route.sink, reason: 'dead_lettered' });
-    this.log.warn(
-      { route: route.name, step, topic: msg.topic, device: msg.clientId, reason },
-      'dead-lettered',
-    );
+    this.log.warn({ route: route.name, step, topic: msg.topic, device, reason }, 'dead-lettered');
     await this.queue
       .deadLetter({
         reason,
         stage: step,
         route: route.name,
-        device: msg.clientId,
+        device,
         topic: msg.topic,
         receivedAt: msg.receivedAt,
         payload: msg.payload,

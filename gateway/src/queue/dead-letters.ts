@@ -32,7 +32,14 @@ export interface DeadLetterFilter {
   limit?: number;
 }
 
-/** Deletes the oldest rows beyond maxCount, then beyond maxBytes; returns how many went. */
+/** meta key of the running count of rows removed by the bound (a row there survives restarts) */
+export const TRIMMED_KEY = 'dead_letters_trimmed';
+
+/**
+ * Deletes the oldest rows beyond maxCount, then beyond maxBytes; returns how many went
+ * and adds them to the running count in `meta`, in the caller's transaction, so the
+ * rows the bound removed are counted and `deadletters list` can say so.
+ */
 export function trimDeadLetters(
   db: Database.Database,
   maxCount: number,
@@ -51,7 +58,19 @@ export function trimDeadLetters(
       )
       .run(maxBytes).changes;
   }
+  if (n > 0) {
+    db.prepare(
+      `INSERT INTO meta(key, value) VALUES (?, ?)
+       ON CONFLICT(key) DO UPDATE SET value = CAST(CAST(value AS INTEGER) + excluded.value AS TEXT)`,
+    ).run(TRIMMED_KEY, String(n));
+  }
   return n;
+}
+
+/** Rows removed by the table's bound since the queue file was created. */
+export function trimmedDeadLetters(db: Database.Database): number {
+  const r = db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?').get(TRIMMED_KEY);
+  return r ? Number(r.value) : 0;
 }
 
 function where(f: DeadLetterFilter): { sql: string; args: Array<string | number> } {

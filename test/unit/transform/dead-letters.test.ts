@@ -5,8 +5,9 @@ import {
   countDeadLetters,
   readDeadLetters,
   trimDeadLetters,
+  trimmedDeadLetters,
 } from '../../../gateway/src/queue/dead-letters.js';
-import { QueueStore } from '../../../gateway/src/queue/store.js';
+import { MAX_DEAD_LETTERS, QueueStore } from '../../../gateway/src/queue/store.js';
 import { tempDir } from '../../support/gateway-process.js';
 
 const open: QueueStore[] = [];
@@ -47,6 +48,24 @@ describe('dead letters', () => {
     const ids = readDeadLetters(s.db).map((r) => r.id);
     expect(ids).toEqual(kept);
     expect(removed).toBe(6 - kept.length);
+    expect(trimmedDeadLetters(s.db)).toBe(6 - kept.length);
+  });
+
+  it('counts the rows the retention bound removes, adding up over runs and surviving a reopen', () => {
+    const file = join(tempDir(), 'q.db');
+    const s = new QueueStore({ file, durability: 'process-crash', sinks: {} });
+    const many = (n: number) => Array.from({ length: n }, (_, i) => entry(`e${i}`, 1));
+    s.commit([], [], many(MAX_DEAD_LETTERS + 7));
+    s.expire();
+    expect(countDeadLetters(s.db).reduce((a, c) => a + c.n, 0)).toBe(MAX_DEAD_LETTERS);
+    expect(trimmedDeadLetters(s.db)).toBe(7);
+    s.commit([], [], many(5));
+    s.expire();
+    s.expire(); // nothing more to trim: the count must not move
+    s.close();
+    const again = new QueueStore({ file, durability: 'process-crash', sinks: {} });
+    open.push(again);
+    expect(trimmedDeadLetters(again.db)).toBe(12);
   });
 
   it('reads with filters (route, reason substring, ids, newest n) and counts per reason', () => {
