@@ -16,16 +16,19 @@ import { Forwarder } from './forward/forwarder.js';
 import { createSink } from './forward/sinks/index.js';
 import { Ingest } from './ingest/ingest.js';
 import type { CompiledRoute, RouteCompiler } from './ingest/route.js';
+import { DeviceTable } from './observe/devices.js';
 import { createLogger, type Logger } from './observe/log.js';
 import { createMetrics, type Metrics } from './observe/metrics.js';
+import { readDeadLetters } from './queue/dead-letters.js';
 import { Queue } from './queue/queue.js';
-import type { SinkLimits } from './queue/store.js';
-import { AdminApi } from './status/admin.js';
+import { QueueStore, type SinkLimits } from './queue/store.js';
+import { AdminApi, type DeadLetterRetryResult } from './status/admin.js';
 import { StatusPage } from './status/page.js';
 import { StatusServer, type StatusSource } from './status/server.js';
 import { metricsTotals, type StatusSnapshot, sumWhere } from './status/snapshot.js';
 import { compileRoutes } from './transform/compile.js';
 import { queueEmitter } from './transform/emit.js';
+import { retryDeadLetters } from './transform/retry.js';
 
 const pkg = createRequire(import.meta.url)('../../../package.json') as { version: string };
 export const VERSION = pkg.version;
@@ -44,9 +47,12 @@ export class Gateway implements StatusSource {
   readonly queue: Queue;
   readonly forwarders = new Map<string, Forwarder>();
   readonly broker: Broker;
+  /** the status page's device table (connect/disconnect from the broker, messages from ingest) */
+  readonly devices = new DeviceTable();
   readonly status: StatusServer | null;
   private readonly page: StatusPage | null;
   private readonly admin: AdminApi | null;
+  private readonly sinkLimits: Record<string, SinkLimits> = {};
   routes: CompiledRoute[] = [];
   private ingest: Ingest | null = null;
   private retentionTimer: NodeJS.Timeout | null = null;
@@ -60,7 +66,7 @@ export class Gateway implements StatusSource {
   ) {
     this.log = options.logger ?? createLogger(config.log.level, config.gatewayId);
     this.metrics = createMetrics();
-    const limits: Record<string, SinkLimits> = {};
+    const limits = this.sinkLimits;
     for (const [name, s] of Object.entries(config.sinks)) {
       limits[name] = {
         maxBytes: bytes(s.queue.maxBytes),
@@ -90,7 +96,7 @@ export class Gateway implements StatusSource {
         ...brokerOptions(config.mqtt, this.queue.file),
         accept: (msg) => {
           if (!this.ingest) return Promise.resolve({ accepted: false, reason: 'not_ready' });
-          return this.ingest.accept(msg);
+          return this.devices.track(msg.clientId, this.ingest.accept(msg));
         },
       },
       this.metrics,
@@ -125,10 +131,27 @@ export class Gateway implements StatusSource {
     return f !== undefined;
   }
 
-  /** ids of the connected MQTT clients (the device table of the status page) */
-  deviceIds(): string[] {
-    const clients = (this.broker.aedes as unknown as { clients?: Record<string, unknown> } | null)?.clients;
-    return clients ? Object.keys(clients) : [];
+  /** Admin action of the status page: what `tidegate deadletters retry --all` does, then wake the forwarders. */
+  async retryDeadLetters(): Promise<DeadLetterRetryResult> {
+    const store = new QueueStore({
+      file: this.queue.file,
+      durability: this.config.queue.durability,
+      sinks: this.sinkLimits,
+    });
+    try {
+      const results = await retryDeadLetters(this.config, store, readDeadLetters(store.db));
+      const by = (k: string) => results.filter((r) => r.result === k).length;
+      for (const f of this.forwarders.values()) f.notify();
+      return {
+        retried: results.length,
+        queued: by('queued'),
+        filtered: by('filtered'),
+        failed: by('failed'),
+        skipped: by('skipped'),
+      };
+    } finally {
+      store.close();
+    }
   }
 
   get registry() {
@@ -178,6 +201,7 @@ export class Gateway implements StatusSource {
         for (const s of sinks) this.forwarders.get(s)?.notify();
       });
       await this.broker.start();
+      if (this.broker.aedes) this.devices.attach(this.broker.aedes);
       await this.status?.start();
       this.page?.start();
       this.admin?.start();

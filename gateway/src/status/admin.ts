@@ -8,13 +8,25 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type StatusServer, sameToken, sendJson } from './server.js';
 
+export interface DeadLetterRetryResult {
+  retried: number;
+  queued: number;
+  filtered: number;
+  failed: number;
+  skipped: number;
+}
+
+/** What the admin actions act on; the composition root (app.ts) implements it. */
 export interface AdminTarget {
   pauseSink(name: string): boolean;
   resumeSink(name: string): boolean;
+  /** Sends every dead letter through its route again, as configured now. */
+  retryDeadLetters(): Promise<DeadLetterRetryResult>;
 }
 
 export class AdminApi {
   private readonly csrf = randomBytes(24).toString('base64url');
+  private retrying = false;
 
   constructor(
     private readonly server: StatusServer,
@@ -24,6 +36,7 @@ export class AdminApi {
   start(): void {
     this.server.routes.set('/api/session', (_req, res) => sendJson(res, 200, { csrfToken: this.csrf }));
     this.server.prefixRoutes.set('/api/sinks/', (req, res, url) => this.sinkAction(req, res, url));
+    this.server.routes.set('/api/deadletters/retry', (req, res) => this.retry(req, res));
   }
 
   private refused(req: IncomingMessage): string | null {
@@ -35,6 +48,20 @@ export class AdminApi {
     const header = req.headers['x-csrf-token'];
     if (typeof header !== 'string' || !sameToken(header, this.csrf)) return 'missing or wrong x-csrf-token';
     return null;
+  }
+
+  private async retry(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const problem = this.refused(req);
+    if (problem) return sendJson(res, problem === 'use POST' ? 405 : 403, { error: problem });
+    if (this.retrying) return sendJson(res, 409, { error: 'a retry is already running' });
+    this.retrying = true;
+    try {
+      sendJson(res, 200, await this.target.retryDeadLetters());
+    } catch (err) {
+      sendJson(res, 500, { error: `retry failed: ${(err as Error).message}` });
+    } finally {
+      this.retrying = false;
+    }
   }
 
   private sinkAction(req: IncomingMessage, res: ServerResponse, url: URL): void {

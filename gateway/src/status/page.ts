@@ -2,25 +2,32 @@
  * The operator's page: static files, a login form that sets the token cookie,
  * and /api/events (Server-Sent Events). One snapshot per second is computed
  * once and sent to every open page, so ten open pages cost what one does.
- * A 15-minute ring of in/out rates feeds the chart.
+ * A new page gets the 15-minute history once, then one point per second.
+ * /api/devices serves the device table a page at a time (searched and paged
+ * here, so a page with 1,000 devices receives 50 rows, not 1,000).
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { StatusServer } from './server.js';
+import type { DevicePage, DevicePageQuery } from '../observe/devices.js';
+import { History } from './history.js';
+import { type StatusServer, sendJson } from './server.js';
 import type { StatusSnapshot } from './snapshot.js';
 
 export interface PageSource {
   snapshot(): Promise<StatusSnapshot>;
-  /** ids of connected MQTT clients */
-  deviceIds(): string[];
+  devices: { page(query: DevicePageQuery): DevicePage };
 }
-
-const HISTORY = 900;
-/** the page's files (npm run build copies gateway/src/status/page next to this module) */
-const PAGE_DIR = join(dirname(fileURLToPath(import.meta.url)), 'page');
+/**
+ * The page's files. npm run build copies gateway/src/status/page next to this
+ * module (that copy ships); in a source checkout the files are read where they
+ * are edited, because plain tsc does not copy them and a stale copy would be served.
+ */
+const HERE = dirname(fileURLToPath(import.meta.url));
+const SOURCE_DIR = join(HERE, '..', '..', '..', '..', 'gateway', 'src', 'status', 'page');
+const PAGE_DIR = existsSync(join(SOURCE_DIR, 'index.html')) ? SOURCE_DIR : join(HERE, 'page');
 const require = createRequire(import.meta.url);
 
 interface Asset {
@@ -61,9 +68,7 @@ function readBody(req: IncomingMessage, limit = 4096): Promise<string> {
 export class StatusPage {
   private timer: NodeJS.Timeout | null = null;
   private readonly clients = new Set<ServerResponse>();
-  private readonly history = { t: [] as number[], in: [] as number[], out: [] as number[] };
-  private last: { at: number; received: number; sent: number } | null = null;
-  private rates = { in: 0, out: 0 };
+  private readonly history = new History();
 
   constructor(
     private readonly server: StatusServer,
@@ -112,31 +117,50 @@ export class StatusPage {
         'cache-control': 'no-store',
         connection: 'keep-alive',
       });
-      res.write('retry: 2000\n\n');
+      res.write(`retry: 2000\nevent: history\ndata: ${JSON.stringify(this.history.view())}\n\n`);
       this.clients.add(res);
       req.on('close', () => this.clients.delete(res));
     });
-    this.timer = setInterval(() => void this.tick(), 1000);
+    this.server.routes.set('/api/devices', (_req, res, url) => {
+      const p = url.searchParams;
+      const num = (k: string) => {
+        const v = Number(p.get(k) ?? Number.NaN);
+        return Number.isInteger(v) && v >= 0 ? v : undefined;
+      };
+      sendJson(
+        res,
+        200,
+        this.source.devices.page({
+          q: p.get('q') ?? undefined,
+          offset: num('offset'),
+          limit: num('limit'),
+          connectedOnly: p.get('connected') === '1',
+        }),
+      );
+    });
+    this.timer = setInterval(() => {
+      // a failed snapshot skips one point; the next second tries again
+      this.tick().catch(() => undefined);
+    }, 1000);
     this.timer.unref();
   }
 
   private async tick(): Promise<void> {
     const status = await this.source.snapshot();
-    const sent = status.sinks.reduce((a, s) => a + s.sent, 0);
-    const now = status.now;
-    if (this.last) {
-      const dt = Math.max(0.001, (now - this.last.at) / 1000);
-      this.rates = { in: (status.received - this.last.received) / dt, out: (sent - this.last.sent) / dt };
-      this.history.t.push(Math.round(now / 1000));
-      this.history.in.push(this.rates.in);
-      this.history.out.push(this.rates.out);
-      if (this.history.t.length > HISTORY)
-        for (const k of ['t', 'in', 'out'] as const) this.history[k].shift();
-    }
-    this.last = { at: now, received: status.received, sent };
+    this.history.add(status);
     if (this.clients.size === 0) return;
-    const devices = this.source.deviceIds().sort();
-    const data = `data: ${JSON.stringify({ status, rates: this.rates, history: this.history, devices })}\n\n`;
+    const view = this.history.view();
+    const i = view.t.length - 1;
+    const point =
+      i < 0
+        ? null
+        : {
+            t: view.t[i],
+            in: view.in[i],
+            out: view.out[i],
+            backlog: Object.fromEntries(Object.entries(view.backlog).map(([k, v]) => [k, v[i]])),
+          };
+    const data = `data: ${JSON.stringify({ status, rates: this.history.rates, point })}\n\n`;
     for (const c of this.clients) c.write(data);
   }
 
