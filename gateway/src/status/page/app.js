@@ -81,6 +81,13 @@ function renderCharts() {
   }
   chart.setData([history.t, history.in, history.out]);
   for (const [name, c] of cards) {
+    // built here, after every card is laid out, so each chart takes its own card's width
+    c.chart ??= lineChart(
+      c.chartBox,
+      [{ label: 'backlog', stroke: '#6a1b9a' }],
+      110,
+      c.chartBox.clientWidth || 260,
+    );
     c.chart.setData([history.t, history.backlog[name] ?? history.t.map(() => null)]);
   }
 }
@@ -115,14 +122,7 @@ function card(s) {
   const chartBox = el('div', undefined, 'minichart');
   root.append(h, dl, error, chartBox);
   $('sinks').append(root);
-  const c = { root, state, toggle, dl, error, chart: null };
-  c.chart = lineChart(
-    chartBox,
-    [{ label: 'backlog', stroke: '#6a1b9a' }],
-    110,
-    Math.max(260, root.clientWidth - 30),
-  );
-  return c;
+  return { root, state, toggle, dl, error, chartBox, chart: null };
 }
 function renderSinks(sinks) {
   for (const s of sinks) {
@@ -148,7 +148,15 @@ function renderSinks(sinks) {
           .join(', ') || 'none',
       ],
     ];
-    c.dl.replaceChildren(...rows.flatMap(([k, v]) => [el('dt', k), el('dd', v)]));
+    c.dl.replaceChildren(
+      ...rows.flatMap(([k, v]) => {
+        const dd = el('dd', v);
+        dd.dataset.k = k.replace(' ', '-');
+        return [el('dt', k), dd];
+      }),
+    );
+    // an error from before the sink came back is history: shown, but not in alarm red
+    c.error.className = s.state === 'up' ? 'lasterror old' : 'lasterror';
     c.error.textContent = s.lastError ? `last error (${ago(s.lastErrorAt, now)}): ${s.lastError}` : '';
   }
 }
