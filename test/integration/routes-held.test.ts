@@ -10,6 +10,8 @@ import { execFile } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import Database from 'better-sqlite3';
+import { decode as cborDecode } from 'cbor-x';
 import mqtt from 'mqtt';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -28,7 +30,7 @@ afterEach(async () => {
   for (const g of running.splice(0)) await g.stop();
 });
 
-async function start(dataDir: string): Promise<Gateway> {
+async function start(dataDir: string, routes: Record<string, unknown> = minuteRoute): Promise<Gateway> {
   const config = parseConfig(
     {
       gatewayId: 'gw-h',
@@ -36,20 +38,7 @@ async function start(dataDir: string): Promise<Gateway> {
       mqtt: { port: 0, host: '127.0.0.1' },
       status: { enabled: false },
       sinks: { stats: { type: 'file', path: 'stats', batch: { linger: 0 } } },
-      routes: {
-        minute: {
-          from: 'plant/+deviceId/temp',
-          decode: 'auto',
-          where: '$not(status = "calibrating")',
-          steps: [
-            { type: 'map', expr: '{ "c": raw / 10 }' },
-            { type: 'aggregate', window: '1m', fields: ['c'], ops: ['count', 'min', 'max', 'mean'] },
-            { type: 'enrich', deviceId: 'device' },
-          ],
-          encode: 'json',
-          to: 'stats',
-        },
-      },
+      routes,
     },
     'test',
   );
@@ -61,6 +50,21 @@ async function start(dataDir: string): Promise<Gateway> {
   await gw.start();
   return gw;
 }
+
+const minuteRoute = {
+  minute: {
+    from: 'plant/+deviceId/temp',
+    decode: 'auto',
+    where: '$not(status = "calibrating")',
+    steps: [
+      { type: 'map', expr: '{ "c": raw / 10 }' },
+      { type: 'aggregate', window: '1m', fields: ['c'], ops: ['count', 'min', 'max', 'mean'] },
+      { type: 'enrich', deviceId: 'device' },
+    ],
+    encode: 'json',
+    to: 'stats',
+  },
+};
 
 async function publish(gw: Gateway, payloads: unknown[]): Promise<void> {
   const c = await mqtt.connectAsync(`mqtt://127.0.0.1:${gw.broker.port}`, {
@@ -115,6 +119,49 @@ describe('aggregate through the broker, across a restart', () => {
     await new Promise((r) => setTimeout(r, 1200));
     await gw3.stop();
     expect(await readFileSink(join(dir, 'stats'))).toHaveLength(1);
+  });
+});
+
+describe('a closed window that fails a later step', () => {
+  it('goes to the dead letters with its step, device and value, counted, and nothing is sent', async () => {
+    const dir = tempDir();
+    clock.t = 60_000;
+    const gw = await start(dir, {
+      checked: {
+        from: 'plant/+deviceId/temp',
+        decode: 'json',
+        steps: [
+          { type: 'aggregate', window: '1m', fields: ['raw'], ops: ['count', 'max'] },
+          { type: 'filter', when: 'count > "x"' }, // a number compared with a string: an error per window
+        ],
+        encode: 'json',
+        to: 'stats',
+      },
+    });
+    await publish(gw, [{ raw: 200 }, { raw: 215 }]);
+    clock.t = 120_000;
+    await until(async () => (await gw.snapshot()).queue.deadLetters === 1);
+    const db = new Database(join(dir, 'tidegate.db'), { readonly: true });
+    const rows = db
+      .prepare<
+        [],
+        { reason: string; stage: string; route: string; device: string; topic: string; payload: Buffer }
+      >('SELECT reason, stage, route, device, topic, payload FROM dead_letters')
+      .all();
+    db.close();
+    expect(rows.map((r) => [r.stage, r.route, r.device, r.topic, cborDecode(r.payload)])).toEqual([
+      [
+        'steps.1:filter',
+        'checked',
+        'p1',
+        'plant/p1/temp',
+        { windowStart: 60_000, windowEnd: 120_000, count: 2, raw: { count: 2, max: 215 } },
+      ],
+    ]);
+    expect(rows[0]!.reason).toMatch(/same type/);
+    // the two readings absorbed by the window count as filtered at ingest; the window as dead-lettered
+    expect((await gw.snapshot()).sinks[0]!.dropped).toEqual({ filtered: 2, dead_lettered: 1 });
+    expect(await readFileSink(join(dir, 'stats'))).toEqual([]);
   });
 });
 

@@ -5,6 +5,7 @@
 import type { Config } from '../config/schema.js';
 import type { ContentType, QueuedMessage } from '../contracts/record.js';
 import type { Logger } from '../observe/log.js';
+import type { DeadLetterEntry } from '../queue/store.js';
 import { compileFilter, type TopicFilter } from './topic-filter.js';
 
 /** A PUBLISH as it enters the pipeline. */
@@ -74,10 +75,19 @@ export function passThroughRoute(name: string, from: string[], sink: string): Co
   };
 }
 
+/** A message a route let go of on its own (a closed window) that then failed a later step. */
+export interface HeldDeadLetter {
+  sink: string;
+  entry: DeadLetterEntry;
+}
+
 /** What a route compiler gets from the composition root besides the config. */
 export interface RouteContext {
-  /** commits messages a route sends on its own (closed aggregate windows) and wakes their forwarders */
-  emit(messages: QueuedMessage[]): Promise<void>;
+  /**
+   * commits messages a route sends on its own (closed aggregate windows) and wakes their
+   * forwarders; those that failed a step after the holding one go to the dead letters, counted
+   */
+  emit(messages: QueuedMessage[], deadLetters?: HeldDeadLetter[]): Promise<void>;
   log: Logger;
   /** the clock of time-based steps; Date.now unless a test fakes it */
   now?: () => number;

@@ -5,16 +5,19 @@
  */
 import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
+import { encode as cborEncode } from 'cbor-x';
 import type { Config, RouteConfig } from '../config/schema.js';
 import type { QueuedMessage } from '../contracts/record.js';
 import {
   type CompiledRoute,
+  type HeldDeadLetter,
   passThroughRoute,
   type RouteCompiler,
   type RouteContext,
   type RouteResult,
 } from '../ingest/route.js';
 import { compileFilter } from '../ingest/topic-filter.js';
+import type { DeadLetterEntry } from '../queue/store.js';
 import { compileCondition } from './condition.js';
 import { decodePayload } from './decode.js';
 import { RouteClock } from './route-clock.js';
@@ -42,6 +45,32 @@ function finish(name: string, r: RouteConfig, m: StepMessage, raw: Buffer, done:
     contentType: out.contentType,
   };
   return { kind: 'queue', messages: [q] };
+}
+
+/**
+ * A held message has no payload of its own (a window is made of many), so the dead
+ * letter keeps its value as CBOR, which carries every value a step can produce.
+ */
+function heldDeadLetter(
+  route: string,
+  m: StepMessage,
+  res: { reason: string; step: string },
+): DeadLetterEntry {
+  let payload: Buffer;
+  try {
+    payload = Buffer.from(cborEncode(m.value));
+  } catch {
+    payload = Buffer.alloc(0);
+  }
+  return {
+    reason: res.reason,
+    stage: res.step,
+    route,
+    device: m.deviceId,
+    topic: m.topic,
+    receivedAt: m.receivedAt,
+    payload,
+  };
 }
 
 export function compileRoute(
@@ -72,13 +101,13 @@ export function compileRoute(
     // what a held step lets go of later runs through the rest of the route and is committed
     const resume = async (due: StepMessage[]) => {
       const out: QueuedMessage[] = [];
+      const dead: HeldDeadLetter[] = [];
       for (const m of due) {
         const res = finish(name, r, m, Buffer.alloc(0), await runSteps(steps, i + 1, m));
         if (res.kind === 'queue') out.push(...res.messages);
-        else if (res.kind === 'dead-letter')
-          ctx?.log.warn({ route: name, step: res.step, reason: res.reason }, 'held output failed a step');
+        else if (res.kind === 'dead-letter') dead.push({ sink: r.to, entry: heldDeadLetter(name, m, res) });
       }
-      await ctx?.emit(out);
+      await ctx?.emit(out, dead);
     };
     clock.add(`${name}/steps.${i}/${fingerprint(s)}`, inst.held, resume);
   });
