@@ -7,7 +7,7 @@
  * is not sure about (arrays on the way, objects at the leaf), goes to JSONata.
  */
 import { z } from 'zod';
-import { compileExpression, type ExpressionInput } from './expression.js';
+import { compileExpression, type Expression, type ExpressionInput } from './expression.js';
 
 export type Fields = ExpressionInput;
 /** true: the message passes; throws (sync or async) when the payload makes the expression fail. */
@@ -101,7 +101,14 @@ export function fastClauses(text: string): Clause[] | null {
     if (!m) return null;
     const path = m[1]!.split('.');
     if (path.some((k) => KEYWORDS.has(k))) return null;
-    const value = JSON.parse(m[3]!) as Clause['value'];
+    // what JSONata's tokenizer refuses (a bad escape, 1e400) must reach it, to be refused with its message
+    let value: Clause['value'];
+    try {
+      value = JSON.parse(m[3]!) as Clause['value'];
+    } catch {
+      return null;
+    }
+    if (typeof value === 'number' && !Number.isFinite(value)) return null;
     const op = m[2] as Op;
     // ordering against true/false/null is JSONata's business (its errors differ)
     if (op !== '=' && op !== '!=' && typeof value !== 'number' && typeof value !== 'string') return null;
@@ -110,11 +117,26 @@ export function fastClauses(text: string): Clause[] | null {
   return clauses;
 }
 
+/** `==` is the likeliest mistake from other languages: say what JSONata wants instead. */
+function compileWithHint(text: string): Expression {
+  try {
+    return compileExpression(text);
+  } catch (err) {
+    if (!/==/.test(text)) throw err;
+    throw new Error(`${(err as Error).message} (conditions are JSONata: compare with =, not ==)`);
+  }
+}
+
 /** Throws an Error with a readable message when the text is not an expression. */
 export function compileCondition(text: string): Condition {
-  const expr = compileExpression(text);
-  const slow = async (f: Fields) => (await expr.evaluate(f)) === true;
   const clauses = fastClauses(text);
+  // a fast-path shape is valid JSONata by construction: compile it only if a payload needs it,
+  // so routes with only field comparisons never load the engine
+  let expr = clauses ? null : compileWithHint(text);
+  const slow = async (f: Fields) => {
+    expr ??= compileWithHint(text);
+    return (await expr.evaluate(f)) === true;
+  };
   if (!clauses) return Object.assign(slow, { fast: false });
   const cond = (f: Fields): boolean | Promise<boolean> => {
     for (const c of clauses) {

@@ -4,7 +4,20 @@
  * so a config mistake such as unbounded recursion fails that message (a dead
  * letter) instead of stalling the broker's event loop.
  */
-import jsonata from 'jsonata';
+import { createRequire } from 'node:module';
+import type jsonataModule from 'jsonata';
+
+let engine: typeof jsonataModule | null = null;
+/**
+ * JSONata is loaded on the first expression, so a gateway whose routes have none
+ * (or only fast-path conditions) never loads it. A synchronous require rather than
+ * `await import()`: expressions are compiled while the config is checked and routes
+ * compiled, both synchronous, and a syntax error must be a config error there.
+ */
+function jsonata(): typeof jsonataModule {
+  engine ??= createRequire(import.meta.url)('jsonata') as typeof jsonataModule;
+  return engine;
+}
 
 /** What an expression sees besides the payload: `$topic`, `$deviceId`, `$params.x`, `$receivedAt`, `$gatewayId`. */
 export interface ExpressionInput {
@@ -40,9 +53,9 @@ export function jsonataMessage(err: unknown): string {
 
 /** Throws an Error with a readable message when the text is not a JSONata expression. */
 export function compileExpression(text: string): Expression {
-  let expr: jsonata.Expression;
+  let expr: jsonataModule.Expression;
   try {
-    expr = jsonata(text, { timeout: EVAL_TIMEOUT_MS, stack: EVAL_MAX_DEPTH });
+    expr = jsonata()(text, { timeout: EVAL_TIMEOUT_MS, stack: EVAL_MAX_DEPTH });
   } catch (err) {
     throw new Error(`invalid expression "${text}": ${jsonataMessage(err)}`);
   }

@@ -57,12 +57,18 @@ describe('conditions', () => {
   ])('%s on %j fails like JSONata (mixed types)', async (text, value) => {
     await expect(async () => compileCondition(text)(f(value))).rejects.toThrow(/either side/);
   });
-  it.each(['t >> 2', 't > ', 'temperature is high', '(t > 2'])(
+  it.each(['t >> 2', 't > ', 'temperature is high', '(t > 2', 't > 1e400', 's = "\\q"'])(
     'refuses "%s" with a readable error',
     (text) => {
       expect(() => compileCondition(text)).toThrow(/^invalid expression ".*": .+ \(at character \d+\)$/);
     },
   );
+});
+
+describe('conditions written with ==', () => {
+  it('are refused with a hint to use =', () => {
+    expect(() => compileCondition('t == 1')).toThrow(/compare with =, not ==/);
+  });
 });
 
 describe('decode', () => {
