@@ -71,9 +71,10 @@ describe('tidegate deadletters', () => {
     expect(
       rows.map((r) => [r.stage, r.topic, r.device, Buffer.from(r.payloadBase64, 'base64').toString()]),
     ).toEqual([
-      ['steps.0:map', 'm/d1', 'dev', '{"raw": "230"}'],
-      ['steps.0:map', 'm/d2', 'dev', '{"raw": "240"}'],
-      ['decode', 'm/d2', 'dev', '{"raw": 2'],
+      // the device of the records (the +deviceId wildcard), not the publishing client 'dev'
+      ['steps.0:map', 'm/d1', 'd1', '{"raw": "230"}'],
+      ['steps.0:map', 'm/d2', 'd2', '{"raw": "240"}'],
+      ['decode', 'm/d2', 'd2', '{"raw": 2'],
     ]);
 
     expect((await cli(['deadletters', 'retry', '--config', conf])).code).toBe(2); // no selection: refuses
