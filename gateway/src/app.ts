@@ -23,6 +23,7 @@ import { readDeadLetters } from './queue/dead-letters.js';
 import { Queue } from './queue/queue.js';
 import { QueueStore, type SinkLimits } from './queue/store.js';
 import { AdminApi, type DeadLetterRetryResult } from './status/admin.js';
+import { BridgeStatusReader } from './status/bridge.js';
 import { StatusPage } from './status/page.js';
 import { StatusServer, type StatusSource } from './status/server.js';
 import { metricsTotals, type StatusSnapshot, sumWhere } from './status/snapshot.js';
@@ -117,6 +118,8 @@ export class Gateway implements StatusSource {
       : null;
     this.page = this.status ? new StatusPage(this.status, this) : null;
     this.admin = this.status ? new AdminApi(this.status, this) : null;
+    if (this.status)
+      new BridgeStatusReader(config.status.bridgeStatusUrl, this.metrics.errors).register(this.status);
   }
 
   pauseSink(name: string): boolean {

@@ -19,5 +19,11 @@ export const statusSchema = z.strictObject({
     .describe(
       'the access token, e.g. ${TIDEGATE_STATUS_TOKEN}; when unset, one is generated and stored in <dataDir>/status-token',
     ),
+  bridgeStatusUrl: z
+    .url({ protocol: /^https?$/, error: 'expected an http:// URL such as http://127.0.0.1:9180/status' })
+    .optional()
+    .describe(
+      "the serial bridge's status URL (tidegate-bridge serves http://127.0.0.1:9180/status); when set, the page shows its ports",
+    ),
 });
 export type StatusConfig = z.output<typeof statusSchema>;

@@ -41,6 +41,7 @@ function loadAssets(): Record<string, Asset> {
   return {
     '/assets/app.js': { type: 'text/javascript; charset=utf-8', body: file(join(PAGE_DIR, 'app.js')) },
     '/assets/style.css': { type: 'text/css; charset=utf-8', body: file(join(PAGE_DIR, 'style.css')) },
+    '/assets/bridge.js': { type: 'text/javascript; charset=utf-8', body: file(join(PAGE_DIR, 'bridge.js')) },
     '/assets/uplot.js': {
       type: 'text/javascript; charset=utf-8',
       body: file(join(uplot, 'uPlot.iife.min.js')),
