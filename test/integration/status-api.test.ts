@@ -42,7 +42,7 @@ describe('status API', () => {
   it('keeps the page and the APIs behind the token, and /healthz and /readyz open', async () => {
     expect((await fetch(`${base()}/healthz`)).status).toBe(200);
     expect((await fetch(`${base()}/readyz`)).status).toBe(200);
-    for (const p of ['/api/status', '/metrics', '/api/events', '/api/session']) {
+    for (const p of ['/api/status', '/metrics', '/api/events', '/api/session', '/api/devices', '/']) {
       expect((await fetch(`${base()}${p}`)).status).toBe(401);
       expect((await fetch(`${base()}${p}`, { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
     }

@@ -21,7 +21,7 @@ describe('DeviceTable', () => {
       connected: true,
       lastSeen: 2_000,
       messages: 2,
-      lastError: 'publish refused: queue full',
+      lastError: 'publish refused: queue_full',
       lastErrorAt: 2_000,
     });
   });

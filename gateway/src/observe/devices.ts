@@ -97,7 +97,7 @@ export class DeviceTable {
   accepted(id: string, outcome: AcceptOutcome): void {
     if (!id) return;
     if (outcome.accepted) this.touch(id).messages++;
-    else this.error(id, `publish refused: ${outcome.reason.replace('_', ' ')}`);
+    else this.error(id, `publish refused: ${outcome.reason}`); // the broker's words for the same refusal
   }
 
   /** Watches an ingest promise without changing what it resolves to. */
