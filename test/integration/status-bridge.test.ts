@@ -14,17 +14,9 @@ import { SimulatedFirmware } from '../../firmware-bridge/src/simulated-firmware.
 import { totalsOf } from '../../firmware-bridge/src/status.js';
 import { asBridgeDoc, BridgeStatusReader, type BridgeView } from '../../gateway/src/status/bridge.js';
 import { type GatewayProcess, startGateway } from '../support/gateway-process.js';
+import { freePort } from '../support/ports.js';
 import { parsePrometheus } from '../support/prometheus.js';
 import { gatewayConfig, mqttUrl, startBridge, waitFor } from './bridge-harness.js';
-
-/** A port that was free a moment ago (the bridge's status port must be known before the gateway starts). */
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 function serve(handler: Parameters<typeof createServer>[1]): Promise<Server> {
   const s = createServer(handler);
