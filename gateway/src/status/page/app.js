@@ -22,7 +22,7 @@ const age = (s) => {
   if (s < 172800) return `${(s / 3600).toFixed(1)} h`;
   return `${(s / 86400).toFixed(1)} d`;
 };
-const ago = (ms, now) => (ms ? `${age((now - ms) / 1000)} ago` : '–');
+const ago = (ms, now) => (ms ? `${age(Math.max(0, now - ms) / 1000)} ago` : '–');
 const el = (tag, text, cls) => {
   const e = document.createElement(tag);
   if (text !== undefined) e.textContent = text;
@@ -61,7 +61,14 @@ async function act(path, done) {
 // --- charts
 function lineChart(target, series, height, width) {
   return new uPlot(
-    { width, height, series: [{}, ...series], axes: [{}, { size: 60 }], legend: { show: series.length > 1 } },
+    {
+      width,
+      height,
+      series: [{}, ...series],
+      // whole seconds at least: points are one per second, so sub-second ticks say nothing
+      axes: [{ incrs: [1, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600] }, { size: 60 }],
+      legend: { show: series.length > 1 },
+    },
     [[], ...series.map(() => [])],
     target,
   );
