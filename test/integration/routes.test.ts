@@ -107,6 +107,12 @@ describe('routes and transforms through the broker', () => {
     ]);
     const snap = await gw.snapshot();
     expect(snap.sinks.find((s) => s.name === 'hot')!.dropped).toEqual({ filtered: 1 });
+    expect(snap.routes.find((r) => r.name === 'hot')).toMatchObject({
+      matched: 3,
+      passed: 2,
+      filtered: 1,
+      failed: 0,
+    });
   });
 
   it('dead-letters an undecodable payload with the reason, topic and device, and goes on', async () => {

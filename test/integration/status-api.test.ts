@@ -61,8 +61,13 @@ describe('status API', () => {
     expect(s.received).toBe(value(m, 'tidegate_messages_received_total'));
     expect(s.received).toBe(45);
     expect(s.clientsConnected).toBe(value(m, 'tidegate_clients_connected'));
-    for (const r of s.routes)
+    for (const r of s.routes) {
       expect(r.matched).toBe(value(m, 'tidegate_messages_received_total', { route: r.name }));
+      for (const outcome of ['passed', 'filtered', 'failed'] as const) {
+        expect(r[outcome]).toBe(value(m, 'tidegate_route_messages_total', { route: r.name, outcome }));
+      }
+      expect(r.passed + r.filtered + r.failed).toBe(r.matched);
+    }
     for (const sink of s.sinks) {
       expect(sink.sent).toBe(value(m, 'tidegate_messages_sent_total', { sink: sink.name }));
       expect(sink.queued).toBe(value(m, 'tidegate_messages_queued_total', { sink: sink.name }));

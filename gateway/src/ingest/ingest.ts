@@ -33,12 +33,19 @@ export class Ingest {
       this.metrics.received.inc({ route: route.name });
       try {
         const result = await route.run(msg, params);
-        if (result.kind === 'queue') out.push(...result.messages);
-        else if (result.kind === 'filtered')
+        if (result.kind === 'queue') {
+          out.push(...result.messages);
+          this.metrics.routeOutcomes.inc({ route: route.name, outcome: 'passed' });
+        } else if (result.kind === 'filtered') {
           this.metrics.dropped.inc({ sink: route.sink, reason: 'filtered' });
-        else await this.deadLetter(route, msg, params, result.reason, result.step);
+          this.metrics.routeOutcomes.inc({ route: route.name, outcome: 'filtered' });
+        } else {
+          this.metrics.routeOutcomes.inc({ route: route.name, outcome: 'failed' });
+          await this.deadLetter(route, msg, params, result.reason, result.step);
+        }
       } catch (err) {
         this.metrics.errors.inc({ stage: 'transform', code: errorCode(err) });
+        this.metrics.routeOutcomes.inc({ route: route.name, outcome: 'failed' });
         await this.deadLetter(route, msg, params, `route failed: ${errorMessage(err)}`, 'route');
       }
     }

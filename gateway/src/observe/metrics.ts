@@ -33,6 +33,12 @@ export function createMetrics() {
       labelNames: ['route'] as const,
       registers: reg,
     }),
+    routeOutcomes: new Counter({
+      name: 'tidegate_route_messages_total',
+      help: 'Messages a route handled, by outcome: passed (queued), filtered, failed (dead-lettered)',
+      labelNames: ['route', 'outcome'] as const,
+      registers: reg,
+    }),
     unrouted: new Counter({
       name: 'tidegate_messages_unrouted_total',
       help: 'Messages that matched no route',

@@ -33,7 +33,14 @@ export interface StatusSnapshot {
   clientsConnected: number;
   received: number;
   unrouted: number;
-  routes: Array<{ name: string; sink: string; matched: number }>;
+  routes: Array<{
+    name: string;
+    sink: string;
+    matched: number;
+    passed: number;
+    filtered: number;
+    failed: number;
+  }>;
   sinks: SinkStatus[];
   queue: { file: string; fileBytes: number; deadLetters: number };
   errors: Record<string, number>;
@@ -59,6 +66,7 @@ export function sumWhere(values: Values, match: Record<string, string>): number 
 export async function metricsTotals(metrics: Metrics) {
   return {
     received: await counterValues(metrics.received),
+    routeOutcomes: await counterValues(metrics.routeOutcomes),
     queued: await counterValues(metrics.queued),
     sent: await counterValues(metrics.sent),
     dropped: await counterValues(metrics.dropped),

@@ -220,7 +220,14 @@ function render(m) {
   $('routes').replaceChildren(
     ...s.routes.map((r) => {
       const tr = el('tr');
-      tr.append(el('td', r.name), el('td', r.sink), el('td', fmt(r.matched)));
+      tr.append(
+        el('td', r.name),
+        el('td', r.sink),
+        el('td', fmt(r.matched)),
+        el('td', fmt(r.passed)),
+        el('td', fmt(r.filtered)),
+        el('td', fmt(r.failed)),
+      );
       return tr;
     }),
   );
